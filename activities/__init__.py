@@ -1,0 +1,1 @@
+"""Temporal activities: thin wrappers, with injected dependencies, around playparse functions."""

@@ -1,0 +1,28 @@
+"""Running a coroutine while heartbeating, so cancellation reaches a long activity promptly."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from temporalio import activity
+
+T = TypeVar("T")
+
+HEARTBEAT_EVERY_S = 1.0
+
+
+async def heartbeating(awaitable: Awaitable[T], *, every: float = HEARTBEAT_EVERY_S) -> T:
+    """Await `awaitable`, heartbeating every `every` seconds; cancelling this cancels it too."""
+    task = asyncio.ensure_future(awaitable)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=every)
+            if done:
+                return task.result()
+            activity.heartbeat()
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)

@@ -1,0 +1,65 @@
+"""The FastAPI application factory and its lifespan (the API's wiring of concrete objects)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from api.limits import UploadLimitMiddleware
+from api.problems import install_problem_handlers
+from api.routes import jobs, plays
+from playparse.config import Settings
+from playparse.db.engine import create_engine, create_sessionmaker
+from playparse.db.migrate import upgrade
+from playparse.temporal import connect
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    temporal: Client | None = None,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
+) -> FastAPI:
+    """The API; the database and Temporal client are built in the lifespan unless given."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = None
+        if sessions is None:
+            engine = create_engine(settings.resolved_database_url)
+            await upgrade(engine)
+            app.state.sessions = create_sessionmaker(engine)
+        else:
+            app.state.sessions = sessions
+        app.state.temporal = temporal or await connect(
+            settings.temporal_address, settings.temporal_namespace
+        )
+        try:
+            yield
+        finally:
+            if engine is not None:
+                await engine.dispose()
+
+    app = FastAPI(
+        title="playparse",
+        summary="Durable parsing of theatre plays into structured playbooks.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.include_router(jobs.router)
+    app.include_router(plays.router)
+
+    @app.get("/api/health/live", tags=["health"])
+    async def live() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,271 @@
+"""The jobs resource: submit a play, list and read jobs, their events and their results."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
+from fastapi.responses import JSONResponse
+from playparse.extraction import detect_format
+from sqlalchemy.exc import IntegrityError
+from temporalio.client import Client
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.service import RPCError
+
+from api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
+from api.problems import Problem
+from api.schemas import JobEventList, JobEventPublic, JobList, JobPublic
+from playparse.config import Settings
+from playparse.db import jobs as jobs_repo
+from playparse.db import plays as plays_repo
+from playparse.db.models import Job
+from playparse.jobs import JobError, JobStatus
+from playparse.temporal import (
+    FILENAME,
+    JOB_STATUS,
+    PRIORITY,
+    PROVIDER,
+    TENANT_ID,
+    temporal_priority,
+)
+from workflows.parse_play import ParsePlayInput, ParsePlayWorkflow
+
+router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+
+KNOWN_PROVIDERS = ("heuristic",)
+
+
+def new_job_id() -> str:
+    return "job_" + secrets.token_hex(8)
+
+
+async def load_job(session: SessionDep, tenant: str, job_id: str) -> Job:
+    job = await jobs_repo.get_job(session, job_id=job_id, tenant_id=tenant)
+    if job is None:
+        raise Problem(404, "job-not-found", f"no job with id {job_id!r}")
+    return job
+
+
+def _accepted(job: Job) -> JSONResponse:
+    return JSONResponse(
+        JobPublic.of(job).model_dump(mode="json"),
+        status_code=202,
+        headers={"Location": f"/api/jobs/{job.id}"},
+    )
+
+
+def _safe_filename(name: str | None) -> str:
+    cleaned = "".join(ch for ch in (name or "") if ch.isprintable()).strip()
+    cleaned = cleaned.replace("\\", "/").rsplit("/", 1)[-1]
+    return cleaned[:255] or "upload"
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=JobPublic,
+    responses={413: {"description": "Too large"}, 415: {"description": "Not a PDF, DOCX or text"}},
+)
+async def create_job(
+    file: Annotated[UploadFile, File(description="The play: PDF, DOCX or plain text.")],
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    tenant: TenantDep,
+    provider: Annotated[str | None, Form()] = None,
+    model: Annotated[str | None, Form(max_length=128)] = None,
+    chunk_size: Annotated[int | None, Form(ge=200, le=20000)] = None,
+    priority: Annotated[int, Form(ge=1, le=5)] = 3,
+    concurrency: Annotated[int, Form(ge=1)] = 1,
+    batch_key: Annotated[str | None, Form(max_length=128)] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> JSONResponse:
+    """Submit a play for parsing; answers 202 with the queued job."""
+    provider = provider or settings.default_provider
+    if provider not in KNOWN_PROVIDERS:
+        raise Problem(
+            422,
+            "unknown-provider",
+            f"unknown provider {provider!r}; available: {', '.join(KNOWN_PROVIDERS)}",
+        )
+    if concurrency > settings.max_concurrency:
+        raise Problem(
+            422, "validation-error", f"concurrency may be at most {settings.max_concurrency}"
+        )
+    content = await file.read()
+    document_format = detect_format(content) if content else None
+    if content and document_format is None:
+        raise Problem(415, "unsupported-document", "the file is not a PDF, DOCX or text file")
+    filename = _safe_filename(file.filename)
+    sha256 = hashlib.sha256(content).hexdigest()
+    options = {
+        "provider": provider,
+        "model": model or settings.default_model,
+        "chunk_size": chunk_size or settings.default_chunk_size,
+        "priority": priority,
+        "concurrency": concurrency,
+        "batch_key": batch_key,
+        "filename": filename,
+    }
+    request_hash = hashlib.sha256(
+        (sha256 + json.dumps(options, sort_keys=True)).encode()
+    ).hexdigest()
+    if idempotency_key is not None:
+        existing = await jobs_repo.find_job_by_idempotency_key(
+            session, tenant_id=tenant, key=idempotency_key
+        )
+        if existing is not None:
+            return _replay(existing, request_hash)
+    new = jobs_repo.NewJob(
+        job_id=new_job_id(),
+        document_id="doc_" + secrets.token_hex(8),
+        tenant_id=tenant,
+        filename=filename,
+        # An empty upload is accepted as text so the job can fail with a readable reason.
+        format=document_format.value if document_format else "txt",
+        content=content,
+        sha256=sha256,
+        provider=provider,
+        model=options["model"],  # type: ignore[arg-type]
+        priority=priority,
+        concurrency=concurrency,
+        chunk_size=options["chunk_size"],  # type: ignore[arg-type]
+        batch_key=batch_key,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+    )
+    try:
+        job = await jobs_repo.create_job(session, new=new)
+        await session.commit()
+    except IntegrityError:
+        # A concurrent request with the same Idempotency-Key won the race.
+        await session.rollback()
+        existing = await jobs_repo.find_job_by_idempotency_key(
+            session, tenant_id=tenant, key=idempotency_key or ""
+        )
+        if existing is None:
+            raise
+        return _replay(existing, request_hash)
+    await _start_workflow(temporal, settings, job, session)
+    return _accepted(job)
+
+
+def _replay(existing: Job, request_hash: str) -> JSONResponse:
+    if existing.request_hash != request_hash:
+        raise Problem(
+            422, "idempotency-key-reused", "this Idempotency-Key was used for a different request"
+        )
+    return _accepted(existing)
+
+
+async def _start_workflow(
+    client: Client, settings: Settings, job: Job, session: SessionDep
+) -> None:
+    try:
+        await client.start_workflow(
+            ParsePlayWorkflow.run,
+            ParsePlayInput(
+                job_id=job.id,
+                provider=job.provider,
+                model=job.model,
+                priority=job.priority,
+                filename=job.filename,
+            ),
+            id=job.id,
+            task_queue=settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(JOB_STATUS, job.status),
+                    SearchAttributePair(TENANT_ID, job.tenant_id),
+                    SearchAttributePair(PRIORITY, job.priority),
+                    SearchAttributePair(PROVIDER, job.provider),
+                    SearchAttributePair(FILENAME, job.filename),
+                ]
+            ),
+            static_summary=f"Parse {job.filename} ({job.provider})",
+            priority=temporal_priority(job.priority),
+        )
+    except RPCError as error:
+        await jobs_repo.record_state(
+            session,
+            job_id=job.id,
+            status=JobStatus.FAILED,
+            event="failed",
+            error=JobError(
+                "SchedulingFailed",
+                "the job could not be scheduled: the Temporal service did not accept it",
+                retryable=True,
+            ),
+            detail={"reason": str(error)},
+        )
+        await session.commit()
+        raise Problem(
+            503,
+            "temporal-unavailable",
+            "the job was recorded but could not be scheduled; retry later",
+            job_id=job.id,
+        ) from error
+
+
+@router.get("", response_model=JobList)
+async def list_jobs(
+    session: SessionDep,
+    tenant: TenantDep,
+    status: Annotated[list[JobStatus] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> JobList:
+    """Jobs newest first; filter by one or more statuses; follow `next_cursor` for more."""
+    try:
+        jobs, next_cursor = await jobs_repo.list_jobs(
+            session,
+            tenant_id=tenant,
+            statuses=[s.value for s in status or []],
+            limit=limit,
+            cursor=cursor,
+        )
+    except ValueError as error:
+        raise Problem(400, "invalid-cursor", "the cursor is not valid") from error
+    return JobList(data=[JobPublic.of(job) for job in jobs], next_cursor=next_cursor)
+
+
+@router.get("/{job_id}", response_model=JobPublic)
+async def get_job(job_id: str, session: SessionDep, tenant: TenantDep) -> JobPublic:
+    return JobPublic.of(await load_job(session, tenant, job_id))
+
+
+@router.get("/{job_id}/events", response_model=JobEventList)
+async def list_job_events(
+    job_id: str,
+    session: SessionDep,
+    tenant: TenantDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> JobEventList:
+    """The job's audit trail, oldest first; `next_cursor` is the `after` of the next page."""
+    await load_job(session, tenant, job_id)
+    events = await jobs_repo.list_events(session, job_id=job_id, after_id=after, limit=limit)
+    next_cursor = str(events[-1].id) if len(events) == limit else None
+    return JobEventList(data=[JobEventPublic.of(e) for e in events], next_cursor=next_cursor)
+
+
+@router.get("/{job_id}/result", responses={409: {"description": "Job not completed"}})
+async def get_job_result(job_id: str, session: SessionDep, tenant: TenantDep) -> Response:
+    """The parsed play as playbook/v1 JSON, once the job has completed."""
+    job = await load_job(session, tenant, job_id)
+    play = await plays_repo.play_for_job(session, job_id=job.id)
+    if job.status != JobStatus.COMPLETED.value or play is None:
+        raise Problem(
+            409,
+            "job-not-completed",
+            f"the job is {job.status}, not completed",
+            job_status=job.status,
+            allowed_actions=JobPublic.of(job).allowed_actions,
+        )
+    playbook = await plays_repo.load_playbook(session, play=play)
+    body: dict[str, Any] = playbook.export()
+    return JSONResponse(body)

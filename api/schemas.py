@@ -1,0 +1,126 @@
+"""The HTTP contract: response bodies of the jobs and plays resources."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from playparse.db.models import Job, JobEvent
+from playparse.jobs import JobStatus, allowed_actions, progress_percent
+
+
+class JobErrorPublic(BaseModel):
+    type: str
+    message: str
+    retryable: bool = False
+    chunk: int | None = None
+
+
+class JobPublic(BaseModel):
+    """A parse job as clients see it."""
+
+    id: str = Field(description="The job id; also the Temporal workflow id.")
+    tenant_id: str
+    status: JobStatus
+    stage: str | None
+    progress: int = Field(ge=0, le=100)
+    chunks_done: int
+    chunks_total: int
+    lines_found: int
+    chars_found: int
+    filename: str
+    format: str
+    provider: str
+    model: str | None
+    priority: int
+    concurrency: int
+    chunk_size: int
+    batch_key: str | None
+    play_id: str | None
+    error: JobErrorPublic | None
+    allowed_actions: list[str]
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+
+    @classmethod
+    def of(cls, job: Job) -> JobPublic:
+        status = JobStatus(job.status)
+        error = (
+            JobErrorPublic(
+                type=job.error_type,
+                message=job.error_message or "",
+                retryable=bool(job.error_retryable),
+                chunk=job.error_chunk,
+            )
+            if job.error_type
+            else None
+        )
+        return cls(
+            id=job.id,
+            tenant_id=job.tenant_id,
+            status=status,
+            stage=job.stage,
+            progress=progress_percent(job.chunks_done, job.chunks_total, status),
+            chunks_done=job.chunks_done,
+            chunks_total=job.chunks_total,
+            lines_found=job.lines_found,
+            chars_found=job.chars_found,
+            filename=job.filename,
+            format=job.format,
+            provider=job.provider,
+            model=job.model,
+            priority=job.priority,
+            concurrency=job.concurrency,
+            chunk_size=job.chunk_size,
+            batch_key=job.batch_key,
+            play_id=job.play_id,
+            error=error,
+            allowed_actions=allowed_actions(status),
+            created_at=job.created_at,
+            updated_at=job.updated_at,
+            started_at=job.started_at,
+            completed_at=job.completed_at,
+        )
+
+
+class JobList(BaseModel):
+    data: list[JobPublic]
+    next_cursor: str | None
+
+
+class JobEventPublic(BaseModel):
+    id: int
+    job_id: str
+    kind: str
+    status: str | None
+    detail: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, event: JobEvent) -> JobEventPublic:
+        return cls(
+            id=event.id,
+            job_id=event.job_id,
+            kind=event.kind,
+            status=event.status,
+            detail=event.detail,
+            created_at=event.created_at,
+        )
+
+
+class JobEventList(BaseModel):
+    data: list[JobEventPublic]
+    next_cursor: str | None
+
+
+class PlayPublic(BaseModel):
+    """A saved play: its id and job, and the playbook/v1 document."""
+
+    id: str
+    job_id: str
+    created_at: datetime
+    playbook: dict[str, Any]

@@ -1,0 +1,105 @@
+"""Cut a play's text into chunks at speech boundaries, so each chunk parses on its own."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+MIN_TARGET = 200
+MAX_TARGET = 20_000
+
+# Where a chunk may end, best first. In printed plays a line that starts at the margin after a
+# blank line is almost always a speaker label or a heading; a line opening with a word in
+# capitals is a label in the layouts that put no blank line between speeches.
+_AFTER_BLANK_AT_MARGIN = re.compile(r"(?<=\n)[ \t]*\n(?=[^\s])")
+_CAPITALS_AT_MARGIN = re.compile(r"(?<=\n)(?=[^\W\d_][^\W\d_]+(?:[ .:]|$))", re.MULTILINE)
+_AFTER_BLANK = re.compile(r"(?<=\n)[ \t]*\n(?=[ \t]*\S)")
+_LINE_START = re.compile(r"(?<=\n)(?=.)")
+
+_BEST, _LABEL, _PARAGRAPH, _LINE = 3, 2, 1, 0
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A half-open range [start, end) of the text."""
+
+    index: int
+    start: int
+    end: int
+
+
+def _cut_points(text: str) -> list[list[int]]:
+    """Candidate cut offsets for each rank, sorted."""
+    best = [m.end() for m in _AFTER_BLANK_AT_MARGIN.finditer(text)]
+    labels = [
+        m.start()
+        for m in _CAPITALS_AT_MARGIN.finditer(text)
+        if _is_capitals_word(text, m.start())
+    ]
+    paragraphs = [m.end() for m in _AFTER_BLANK.finditer(text)]
+    lines = [m.start() for m in _LINE_START.finditer(text)]
+    points: list[list[int]] = [[], [], [], []]
+    points[_BEST] = best
+    points[_LABEL] = labels
+    points[_PARAGRAPH] = paragraphs
+    points[_LINE] = lines
+    return points
+
+
+def _is_capitals_word(text: str, start: int) -> bool:
+    end = start
+    while end < len(text) and text[end].isalpha():
+        end += 1
+    word = text[start:end]
+    return len(word) >= 2 and word.isupper()
+
+
+def _nearest(points: list[int], low: int, high: int, goal: int) -> int | None:
+    """The point in [low, high] closest to goal, or None."""
+    i = bisect.bisect_left(points, goal)
+    best: int | None = None
+    for k in (i - 1, i):
+        if 0 <= k < len(points) and low <= points[k] <= high:
+            if best is None or abs(points[k] - goal) < abs(best - goal):
+                best = points[k]
+    if best is None:
+        # goal may lie outside [low, high]; look for any point inside the window.
+        k = bisect.bisect_left(points, low)
+        if k < len(points) and points[k] <= high:
+            best = points[k]
+    return best
+
+
+def plan_chunks(text: str, target_size: int = 2500) -> list[Chunk]:
+    """Plan chunks of about `target_size` characters that cover `text` exactly.
+
+    Chunks end before a speaker label or heading when one lies within reach, else at a
+    paragraph break, else at a line end; no chunk exceeds twice the target, and only a line
+    longer than that is ever cut in the middle.
+
+    Args:
+        text: the whole play.
+        target_size: the wanted chunk length in characters, clamped to 200..20000.
+
+    Returns:
+        The chunks in order; none for an empty text.
+    """
+    target = min(max(target_size, MIN_TARGET), MAX_TARGET)
+    points = _cut_points(text)
+    chunks: list[Chunk] = []
+    start = 0
+    while start < len(text):
+        if len(text) - start <= target * 3 // 2:
+            end = len(text)
+        else:
+            low, high, goal = start + target // 2, start + 2 * target, start + target
+            end = high
+            for rank in (_BEST, _LABEL, _PARAGRAPH, _LINE):
+                found = _nearest(points[rank], low, high, goal)
+                if found is not None:
+                    end = found
+                    break
+        chunks.append(Chunk(index=len(chunks), start=start, end=end))
+        start = end
+    return chunks

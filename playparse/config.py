@@ -1,0 +1,72 @@
+"""Settings for every playparse process, read once from the environment (prefix PLAYPARSE_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path(".playparse")
+
+
+class Settings(BaseSettings):
+    """Configuration; construct it where processes are wired (worker.py, api/app.py, devstack)."""
+
+    model_config = SettingsConfigDict(env_prefix="PLAYPARSE_", env_file=None, extra="ignore")
+
+    # Storage. SQLite under the data dir is the embedded default; production uses PostgreSQL,
+    # e.g. postgresql+asyncpg://user@host:5432/playparse.
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = None
+
+    # Temporal.
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_ui_url: str | None = None
+    task_queue: str = "playparse"
+
+    # API.
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+
+    # Parsing.
+    default_provider: str = "heuristic"
+    default_model: str | None = None
+    default_chunk_size: int = Field(default=2500, ge=200, le=20000)
+    max_concurrency: int = Field(default=8, ge=1, le=64)
+
+    # Extraction limits: a hostile file must not hang or exhaust a worker.
+    extraction_timeout_s: float = Field(default=60.0, gt=0)
+    extraction_memory_mb: int = Field(default=1024, ge=64)
+
+    # Worker.
+    max_concurrent_activities: int = Field(default=16, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.startswith("postgresql://"):
+            return "postgresql+asyncpg://" + value.removeprefix("postgresql://")
+        if value.startswith("sqlite://") and "+aiosqlite" not in value:
+            return "sqlite+aiosqlite://" + value.removeprefix("sqlite://")
+        if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            raise ValueError("database_url must be a postgresql:// or sqlite:// URL")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'playparse.db').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings from the environment, read once per process."""
+    return Settings()

@@ -1,0 +1,292 @@
+"""Repository functions for documents, jobs, job events and chunks: the job projection."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from playparse.db.models import Chunk, ChunkResult, Document, Job, JobEvent, utcnow
+from playparse.db.upsert import insert_ignoring_conflicts
+from playparse.jobs import JobError, JobStatus, can_transition
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """What a submission asks for, after validation."""
+
+    job_id: str
+    document_id: str
+    tenant_id: str
+    filename: str
+    format: str
+    content: bytes
+    sha256: str
+    provider: str
+    model: str | None
+    priority: int
+    concurrency: int
+    chunk_size: int
+    batch_key: str | None = None
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+
+
+async def create_job(session: AsyncSession, *, new: NewJob) -> Job:
+    """Store the document and a queued job with its `submitted` event (caller commits)."""
+    session.add(
+        Document(
+            id=new.document_id,
+            tenant_id=new.tenant_id,
+            filename=new.filename,
+            format=new.format,
+            size_bytes=len(new.content),
+            sha256=new.sha256,
+            content=new.content,
+        )
+    )
+    await session.flush()
+    job = Job(
+        id=new.job_id,
+        tenant_id=new.tenant_id,
+        document_id=new.document_id,
+        filename=new.filename,
+        format=new.format,
+        status=JobStatus.QUEUED.value,
+        provider=new.provider,
+        model=new.model,
+        priority=new.priority,
+        concurrency=new.concurrency,
+        chunk_size=new.chunk_size,
+        batch_key=new.batch_key,
+        idempotency_key=new.idempotency_key,
+        request_hash=new.request_hash,
+    )
+    session.add(job)
+    await session.flush()
+    session.add(
+        JobEvent(
+            job_id=job.id,
+            tenant_id=job.tenant_id,
+            kind="submitted",
+            status=job.status,
+            detail={"filename": new.filename, "format": new.format, "bytes": len(new.content)},
+        )
+    )
+    return job
+
+
+async def get_job(
+    session: AsyncSession, *, job_id: str, tenant_id: str | None = None
+) -> Job | None:
+    """The job, or None when it does not exist (or belongs to another tenant)."""
+    job = await session.get(Job, job_id, populate_existing=True)
+    if job is None or (tenant_id is not None and job.tenant_id != tenant_id):
+        return None
+    return job
+
+
+async def find_job_by_idempotency_key(
+    session: AsyncSession, *, tenant_id: str, key: str
+) -> Job | None:
+    result = await session.execute(
+        select(Job).where(Job.tenant_id == tenant_id, Job.idempotency_key == key)
+    )
+    return result.scalar_one_or_none()
+
+
+def _encode_cursor(job: Job) -> str:
+    raw = json.dumps([job.created_at.isoformat(), job.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (created_at, id) position a cursor points after; ValueError when malformed."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, job_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return datetime.fromisoformat(created), str(job_id)
+    except (ValueError, TypeError) as error:
+        raise ValueError("malformed cursor") from error
+
+
+async def list_jobs(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    statuses: Sequence[str] = (),
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[Job], str | None]:
+    """Jobs newest first, with the cursor of the next page (None on the last page)."""
+    query = select(Job).where(Job.tenant_id == tenant_id)
+    if statuses:
+        query = query.where(Job.status.in_(list(statuses)))
+    if cursor is not None:
+        created, job_id = decode_cursor(cursor)
+        query = query.where(
+            or_(Job.created_at < created, (Job.created_at == created) & (Job.id < job_id))
+        )
+    query = query.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit + 1)
+    jobs = list((await session.execute(query)).scalars())
+    next_cursor = _encode_cursor(jobs[limit - 1]) if len(jobs) > limit else None
+    return jobs[:limit], next_cursor
+
+
+async def add_event(
+    session: AsyncSession, *, job: Job, kind: str, detail: dict[str, Any] | None = None
+) -> None:
+    session.add(
+        JobEvent(
+            job_id=job.id,
+            tenant_id=job.tenant_id,
+            kind=kind,
+            status=job.status,
+            detail=detail or {},
+        )
+    )
+
+
+async def list_events(
+    session: AsyncSession, *, job_id: str, after_id: int = 0, limit: int = 500
+) -> list[JobEvent]:
+    query = (
+        select(JobEvent)
+        .where(JobEvent.job_id == job_id, JobEvent.id > after_id)
+        .order_by(JobEvent.id)
+        .limit(limit)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def record_state(
+    session: AsyncSession,
+    *,
+    job_id: str,
+    status: JobStatus | None = None,
+    stage: str | None = None,
+    event: str | None = None,
+    detail: dict[str, Any] | None = None,
+    error: JobError | None = None,
+) -> Job | None:
+    """Move the job projection to a new status/stage and log the event; None if not allowed.
+
+    A final job accepts nothing but a retry back to `queued`, so a late write from an activity
+    that finished after a cancel cannot resurrect it.
+    """
+    job = await session.get(Job, job_id, with_for_update=True, populate_existing=True)
+    if job is None:
+        return None
+    current = JobStatus(job.status)
+    if status is not None and not can_transition(current, status):
+        return None
+    if status is None and current.is_final:
+        return None
+    now = utcnow()
+    if status is not None:
+        job.status = status.value
+        if status == JobStatus.RUNNING and job.started_at is None:
+            job.started_at = now
+        if status.is_final:
+            job.completed_at = now
+        if status == JobStatus.QUEUED:
+            job.completed_at = None
+    if stage is not None:
+        job.stage = stage
+    if error is not None:
+        job.error_type = error.type
+        job.error_message = error.message
+        job.error_retryable = error.retryable
+        job.error_chunk = error.chunk
+    job.updated_at = now
+    if event is not None:
+        await add_event(session, job=job, kind=event, detail=detail)
+    return job
+
+
+async def store_text(
+    session: AsyncSession, *, document_id: str, text: str, pages: int | None, encoding: str | None
+) -> None:
+    await session.execute(
+        update(Document)
+        .where(Document.id == document_id)
+        .values(text=text, pages=pages, encoding=encoding)
+    )
+
+
+async def document_text_length(session: AsyncSession, *, document_id: str) -> int | None:
+    """Characters of extracted text, or None when the document has not been extracted."""
+    result = await session.execute(
+        select(func.length(Document.text)).where(Document.id == document_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def store_chunks(
+    session: AsyncSession, *, job_id: str, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Record the chunk plan; planning again yields the same rows, so repeats are ignored."""
+    await insert_ignoring_conflicts(
+        session, Chunk, [{"job_id": job_id, **row} for row in rows], keys=["job_id", "index"]
+    )
+    await session.execute(update(Job).where(Job.id == job_id).values(chunks_total=len(rows)))
+
+
+async def chunk_with_text(session: AsyncSession, *, job_id: str, index: int) -> tuple[Chunk, str]:
+    """A planned chunk and its text, cut from the document text by the database."""
+    chunk = (
+        await session.execute(select(Chunk).where(Chunk.job_id == job_id, Chunk.index == index))
+    ).scalar_one()
+    text = (
+        await session.execute(
+            select(func.substr(Document.text, chunk.start + 1, chunk.end - chunk.start))
+            .join(Job, Job.document_id == Document.id)
+            .where(Job.id == job_id)
+        )
+    ).scalar_one()
+    return chunk, text or ""
+
+
+async def finished_chunk_indexes(session: AsyncSession, *, job_id: str) -> list[int]:
+    result = await session.execute(
+        select(ChunkResult.index).where(ChunkResult.job_id == job_id).order_by(ChunkResult.index)
+    )
+    return list(result.scalars())
+
+
+async def store_chunk_result(session: AsyncSession, *, row: dict[str, Any]) -> bool:
+    """Keep a chunk's result once and refresh the job's counters; False if it was already kept."""
+    new = await insert_ignoring_conflicts(session, ChunkResult, [row], keys=["job_id", "index"])
+    await refresh_counters(session, job_id=row["job_id"])
+    return new > 0
+
+
+async def refresh_counters(session: AsyncSession, *, job_id: str) -> None:
+    """Counters are recomputed from the stored results, so repeated writes cannot inflate them."""
+    done, lines, chars = (
+        await session.execute(
+            select(
+                func.count(ChunkResult.index),
+                func.coalesce(func.sum(ChunkResult.lines), 0),
+                func.coalesce(func.sum(ChunkResult.chars), 0),
+            ).where(ChunkResult.job_id == job_id)
+        )
+    ).one()
+    await session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(chunks_done=done, lines_found=lines, chars_found=chars, updated_at=utcnow())
+    )
+
+
+async def chunk_results(session: AsyncSession, *, job_id: str) -> list[ChunkResult]:
+    result = await session.execute(
+        select(ChunkResult).where(ChunkResult.job_id == job_id).order_by(ChunkResult.index)
+    )
+    return list(result.scalars())

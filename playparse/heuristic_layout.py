@@ -1,0 +1,144 @@
+"""How a play is laid out on the page: label style, speech indentation, line width."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from playparse.heuristic_patterns import (
+    ABBREVIATION_KEYS,
+    LABEL_ALONE,
+    LABEL_INLINE,
+    clean_label,
+    is_capitals,
+    is_name_like,
+    label_key,
+    match_heading,
+)
+
+DEFAULT_WRAP = 72
+_OPENERS = "([{_"
+
+
+@dataclass
+class Layout:
+    """Layout hints for the line reader; `known` holds label keys accepted as speakers."""
+
+    speech_indent: int = 0
+    indented_speech_blocks: bool = False
+    wrap_width: int = DEFAULT_WRAP
+    labels: list[str] = field(default_factory=list)
+
+    @property
+    def known(self) -> set[str]:
+        return {label_key(label) for label in self.labels}
+
+
+def indent_of(line: str) -> int:
+    """Leading whitespace width, tabs counted as four spaces."""
+    expanded = line.expandtabs(4)
+    return len(expanded) - len(expanded.lstrip())
+
+
+def next_nonblank(lines: list[str]) -> list[int | None]:
+    """For each line, the index of the next non-blank line after it."""
+    result: list[int | None] = [None] * len(lines)
+    following: int | None = None
+    for i in range(len(lines) - 1, -1, -1):
+        result[i] = following
+        if lines[i].strip():
+            following = i
+    return result
+
+
+def _skip_bracketed(lines: list[str], i: int) -> int:
+    """The first line at or after i that is not part of a bracketed stage direction."""
+    while i < len(lines) and lines[i].strip()[:1] in _OPENERS and lines[i].strip():
+        opener = lines[i].strip()[0]
+        closer = {"(": ")", "[": "]", "{": "}", "_": "_"}[opener]
+        body = lines[i].strip()[1:]
+        while closer not in body and i + 1 < len(lines) and lines[i + 1].strip():
+            i += 1
+            body = lines[i]
+        i += 1
+    return i
+
+
+def _wrap_width(lines: list[str]) -> int:
+    lengths = sorted(len(line.rstrip().expandtabs(4)) for line in lines if line.strip())
+    if len(lengths) < 20:
+        return DEFAULT_WRAP
+    return lengths[int(len(lengths) * 0.98)]
+
+
+def detect_layout(text: str, known: Iterable[str] = ()) -> Layout:
+    """Judge the layout of a play's body (or of one chunk of it) from its lines.
+
+    Args:
+        text: the body of the play, front matter excluded.
+        known: names known to be speakers already (cast list entries).
+
+    Returns:
+        The layout hints the line reader needs.
+    """
+    lines = text.splitlines()
+    ahead = next_nonblank(lines)
+    at_margin: Counter[str] = Counter()
+    names: dict[str, str] = {}
+    moby_hits = alone_total = 0
+    speech_indents: Counter[int] = Counter()
+    colon_names: Counter[str] = Counter()
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped or stripped[0] in _OPENERS or match_heading(stripped):
+            continue
+        indent = indent_of(line)
+        m = LABEL_ALONE.match(line)
+        inline = None if m else LABEL_INLINE.match(line)
+        found = m or inline
+        if found is None or found["name"].casefold() in ABBREVIATION_KEYS:
+            continue
+        name = found["name"]
+        key = label_key(name)
+        names.setdefault(key, clean_label(name))
+        nxt = ahead[i]
+        if m is not None:
+            if nxt is None or len(name) > 40 or not is_name_like(name):
+                continue
+            alone_total += 1
+            if indent == 0:
+                at_margin[key] += 1
+                if nxt > i + 1 and indent_of(lines[nxt]) >= 2:
+                    moby_hits += 1
+            if is_capitals(name) or key in known:
+                j = _skip_bracketed(lines, nxt)
+                if j < len(lines) and lines[j].strip():
+                    speech_indents[indent_of(lines[j])] += 1
+        elif inline is not None and is_capitals(name) and indent == 0:
+            if i + 1 < len(lines) and lines[i + 1].strip():
+                following = lines[i + 1].strip()
+                if following[0] not in _OPENERS and not LABEL_INLINE.match(lines[i + 1]):
+                    speech_indents[indent_of(lines[i + 1])] += 1
+        if found["punct"] == ":":
+            colon_names[key] += 1
+
+    moby = moby_hits >= 3 and moby_hits * 2 >= alone_total
+    speech_indent = speech_indents.most_common(1)[0][0] if speech_indents else 0
+    if moby:
+        speech_indent = max(speech_indent, 2)
+    known_keys = set(known)
+    accepted = [
+        key
+        for key in names
+        if is_capitals(names[key])
+        or key in known_keys
+        or (moby and at_margin[key] > 0)
+        or colon_names[key] >= 2
+    ]
+    return Layout(
+        speech_indent=speech_indent,
+        indented_speech_blocks=moby,
+        wrap_width=_wrap_width(lines),
+        labels=[names[key] for key in accepted],
+    )

@@ -1,0 +1,1 @@
+"""Parsing providers: the offline heuristic parser and (later) LLMs behind one protocol."""

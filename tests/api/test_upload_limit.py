@@ -1,0 +1,44 @@
+"""Uploads over the configured limit are refused with 413 before the body is parsed."""
+
+from __future__ import annotations
+
+import pytest
+
+from playparse.config import Settings
+from tests.conftest import Api
+
+LIMIT = 64_000
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"max_upload_bytes": LIMIT})
+
+
+async def test_a_declared_length_over_the_limit_is_413(api: Api) -> None:
+    response = await api.http.post("/api/jobs", files={"file": ("big.txt", b"a" * (LIMIT + 1))})
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["max_bytes"] == LIMIT
+
+
+async def test_a_streamed_body_over_the_limit_is_413(api: Api) -> None:
+    async def body() -> object:
+        for _ in range(40):
+            yield b"x" * 4096
+
+    response = await api.http.post(
+        "/api/jobs",
+        content=body(),
+        headers={"content-type": "multipart/form-data; boundary=abc"},
+    )
+    assert response.status_code == 413
+
+
+async def test_an_upload_under_the_limit_is_accepted(api: Api) -> None:
+    response = await api.http.post("/api/jobs", files={"file": ("ok.txt", b"A. Hi.\n" * 100)})
+    assert response.status_code == 202
+
+
+def test_the_limit_defaults_to_20_mb() -> None:
+    assert Settings().max_upload_bytes == 20 * 1024 * 1024

@@ -1,0 +1,74 @@
+"""The job state machine of DESIGN.md, as the pure module encodes it."""
+
+from __future__ import annotations
+
+import pytest
+
+from playparse.jobs import (
+    FINAL_STATES,
+    JobStatus,
+    allowed_actions,
+    can_transition,
+    progress_percent,
+)
+
+S = JobStatus
+
+
+@pytest.mark.parametrize(
+    ("current", "new"),
+    [
+        (S.QUEUED, S.RUNNING),
+        (S.RUNNING, S.COMPLETED),
+        (S.RUNNING, S.FAILED),
+        (S.RUNNING, S.CANCELLED),
+        (S.RUNNING, S.PAUSED),
+        (S.PAUSED, S.RUNNING),
+        (S.QUEUED, S.PAUSED),
+        (S.RETRYING, S.PAUSED),
+        (S.RUNNING, S.RETRYING),
+        (S.RETRYING, S.RUNNING),
+        (S.RETRYING, S.FAILED),
+        (S.RETRYING, S.CANCELLED),
+        (S.QUEUED, S.CANCELLED),
+        (S.PAUSED, S.CANCELLED),
+        (S.FAILED, S.QUEUED),
+        (S.CANCELLED, S.QUEUED),
+    ],
+)
+def test_documented_transitions_are_allowed(current: JobStatus, new: JobStatus) -> None:
+    assert can_transition(current, new)
+
+
+@pytest.mark.parametrize(
+    ("current", "new"),
+    [
+        (S.COMPLETED, S.QUEUED),
+        (S.COMPLETED, S.RUNNING),
+        (S.FAILED, S.RUNNING),
+        (S.CANCELLED, S.RUNNING),
+        (S.CANCELLED, S.COMPLETED),
+        (S.QUEUED, S.COMPLETED),
+        (S.PAUSED, S.COMPLETED),
+    ],
+)
+def test_nothing_else_leaves_a_final_state_or_skips_running(
+    current: JobStatus, new: JobStatus
+) -> None:
+    assert not can_transition(current, new)
+
+
+def test_only_retry_is_offered_on_failed_and_cancelled_jobs() -> None:
+    assert allowed_actions(S.FAILED) == ["retry"]
+    assert allowed_actions(S.CANCELLED) == ["retry"]
+    assert allowed_actions(S.COMPLETED) == []
+    assert allowed_actions(S.RUNNING) == ["pause", "cancel"]
+    assert allowed_actions(S.PAUSED) == ["resume", "cancel"]
+    assert {S.COMPLETED, S.FAILED, S.CANCELLED} == FINAL_STATES
+
+
+def test_progress_reaches_100_only_when_completed() -> None:
+    assert progress_percent(0, 0, S.QUEUED) == 0
+    assert progress_percent(5, 10, S.RUNNING) == 50
+    assert progress_percent(10, 10, S.RUNNING) == 99
+    assert progress_percent(10, 10, S.COMPLETED) == 100

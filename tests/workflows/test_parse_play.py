@@ -1,0 +1,117 @@
+"""ParsePlayWorkflow on the Temporal dev server with the real activities and databases."""
+
+from __future__ import annotations
+
+import pytest
+from playparse.assemble import parse_text
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+from temporalio.worker import Worker
+
+from activities.chunks import ChunkActivities
+from activities.jobs import JobActivities
+from activities.types import JobRef, ParseChunkInput
+from playparse.config import Settings
+from playparse.db import jobs as repo
+from playparse.db import plays as plays_repo
+from playparse.db.models import ChunkResult
+from playparse.llm.base import default_providers
+from tests.helpers import EXAMPLE, create_job, start_job
+
+
+async def test_a_play_is_parsed_chunk_by_chunk_into_a_saved_playbook(
+    temporal: Client,
+    worker: Worker,
+    task_queue: str,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    job = await create_job(sessions, EXAMPLE.read_bytes(), filename=EXAMPLE.name)
+    handle = await start_job(temporal, task_queue, job)
+    result = await handle.result()
+
+    async with sessions() as session:
+        stored = await repo.get_job(session, job_id=job.id)
+        events = await repo.list_events(session, job_id=job.id)
+        play = await plays_repo.play_for_job(session, job_id=job.id)
+        assert play is not None
+        playbook = await plays_repo.load_playbook(session, play=play)
+    assert stored is not None
+    assert stored.status == "completed" and stored.completed_at is not None
+    assert stored.chunks_total == result.chunks > 10
+    assert stored.chunks_done == stored.chunks_total
+    assert stored.play_id == play.id == result.play_id
+    # The durable path gives exactly what the in-process pipeline gives.
+    assert playbook.export() == parse_text(text, 2500).export()
+    kinds = [event.kind for event in events]
+    assert kinds[:3] == ["submitted", "started", "stage"]
+    assert kinds.count("chunk") == stored.chunks_total
+    assert kinds[-1] == "completed"
+
+    # Temporal users find the job by its search attributes.
+    found = [
+        wf.id
+        async for wf in temporal.list_workflows(
+            f"WorkflowId = '{job.id}' AND JobStatus = 'completed'"
+        )
+    ]
+    assert found == [job.id]
+    # Document text and parse output never travel through Temporal payloads.
+    history = await handle.fetch_history()
+    assert "Klagen, nichts als Klagen" not in history.to_json()
+
+
+async def test_a_file_without_text_fails_at_once_with_a_readable_reason(
+    temporal: Client,
+    worker: Worker,
+    task_queue: str,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    job = await create_job(sessions, b"   \n\n  \t \n")
+    handle = await start_job(temporal, task_queue, job)
+    with pytest.raises(WorkflowFailureError) as raised:
+        await handle.result()
+    assert isinstance(raised.value.cause, ApplicationError)
+    assert raised.value.cause.non_retryable
+    async with sessions() as session:
+        stored = await repo.get_job(session, job_id=job.id)
+    assert stored is not None and stored.status == "failed"
+    assert stored.error_type in ("EmptyDocument", "NoTextFound")
+    assert stored.error_message and "text" in stored.error_message.lower()
+    history = await handle.fetch_history()
+    attempts = [
+        e for e in history.events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+    ]
+    # record_state(started) and one extraction attempt, then record_state(failed): no retries.
+    assert all(e.activity_task_started_event_attributes.attempt == 1 for e in attempts)
+
+
+async def test_chunk_activity_run_twice_keeps_one_result_and_parses_once(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    job = await create_job(sessions, EXAMPLE.read_bytes(), chunk_size=5000)
+    jobs = JobActivities(sessions, settings)
+    env = ActivityEnvironment()
+    await env.run(jobs.extract_text, JobRef(job.id))
+    await env.run(jobs.extract_text, JobRef(job.id))
+    plan = await env.run(jobs.plan_chunks, JobRef(job.id))
+    again = await env.run(jobs.plan_chunks, JobRef(job.id))
+    assert plan.chunks_total == again.chunks_total > 1
+
+    chunks = ChunkActivities(sessions, default_providers())
+    first = await env.run(chunks.parse_chunk, ParseChunkInput(job.id, 0, "heuristic"))
+    second = await env.run(chunks.parse_chunk, ParseChunkInput(job.id, 0, "heuristic"))
+    assert (first.reused, second.reused) == (False, True)
+    assert first.lines == second.lines > 0
+    async with sessions() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(ChunkResult).where(ChunkResult.job_id == job.id)
+        )
+        stored = await repo.get_job(session, job_id=job.id)
+    assert count == 1
+    assert stored is not None and stored.chunks_done == 1

@@ -1,0 +1,243 @@
+"""ParsePlayWorkflow: one durable parse job, from uploaded file to saved playbook."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from temporalio import workflow
+from temporalio.common import Priority
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.chunks import ChunkActivities
+    from activities.jobs import JobActivities
+    from activities.types import (
+        JobErrorInfo,
+        JobRef,
+        ParseChunkInput,
+        RecordStateInput,
+    )
+    from playparse.jobs import JobStage, JobStatus
+    from playparse.temporal import JOB_STATUS, temporal_priority
+    from workflows import policies
+
+
+@dataclass
+class ParsePlayInput:
+    job_id: str
+    provider: str = "heuristic"
+    model: str | None = None
+    priority: int = 3
+    filename: str = ""
+    # Set when the run continues as new, so the next run picks up where this one stopped.
+    paused: bool = False
+
+
+@dataclass
+class ParsePlayResult:
+    job_id: str
+    play_id: str
+    title: str
+    chunks: int
+    characters: int
+    acts: int
+    scenes: int
+    lines: int
+    directions: int
+
+
+@dataclass
+class Progress:
+    status: str = JobStatus.QUEUED.value
+    stage: str | None = None
+    chunks_done: int = 0
+    chunks_total: int = 0
+    paused: bool = False
+    finished: list[int] = field(default_factory=list)
+
+
+@workflow.defn
+class ParsePlayWorkflow:
+    """Extract, plan, parse chunk by chunk, assemble; every state change is projected to the DB."""
+
+    def __init__(self) -> None:
+        self._progress = Progress()
+        self._pause_requested = False
+        self._priority = Priority()
+
+    @workflow.signal
+    def pause(self) -> None:
+        """Stop starting new chunks; chunks already running finish and are kept."""
+        self._pause_requested = True
+
+    @workflow.signal
+    def resume(self) -> None:
+        """Carry on with the next chunk."""
+        self._pause_requested = False
+
+    @workflow.query
+    def progress(self) -> Progress:
+        return self._progress
+
+    @workflow.run
+    async def run(self, input: ParsePlayInput) -> ParsePlayResult:
+        self._pause_requested = self._pause_requested or input.paused
+        self._priority = temporal_priority(input.priority)
+        chunk_index: int | None = None
+        try:
+            await self._set_state(JobStatus.RUNNING, JobStage.EXTRACTING, "started")
+            await workflow.execute_activity_method(
+                JobActivities.extract_text,
+                JobRef(input.job_id),
+                start_to_close_timeout=policies.EXTRACT_TIMEOUT,
+                heartbeat_timeout=policies.EXTRACT_HEARTBEAT,
+                retry_policy=policies.EXTRACT_RETRY,
+                priority=self._priority,
+            )
+            await self._set_state(None, JobStage.PLANNING, "stage")
+            plan = await workflow.execute_activity_method(
+                JobActivities.plan_chunks,
+                JobRef(input.job_id),
+                start_to_close_timeout=policies.PLAN_TIMEOUT,
+                retry_policy=policies.DB_RETRY,
+                priority=self._priority,
+            )
+            self._progress.chunks_total = plan.chunks_total
+            self._progress.finished = list(plan.finished)
+            self._progress.chunks_done = len(plan.finished)
+            await self._set_state(None, JobStage.PARSING, "stage")
+            finished = set(plan.finished)
+            for index in range(plan.chunks_total):
+                if index in finished:
+                    continue
+                await self._wait_while_paused()
+                chunk_index = index
+                await workflow.execute_activity_method(
+                    ChunkActivities.parse_chunk,
+                    ParseChunkInput(input.job_id, index, input.provider, input.model),
+                    start_to_close_timeout=policies.CHUNK_TIMEOUT,
+                    heartbeat_timeout=policies.CHUNK_HEARTBEAT,
+                    retry_policy=policies.CHUNK_RETRY,
+                    # Nothing may be written for the job after it ends.
+                    cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+                    priority=self._priority,
+                )
+                chunk_index = None
+                self._progress.chunks_done += 1
+                self._show_progress(input)
+                if workflow.info().is_continue_as_new_suggested():
+                    await workflow.wait_condition(workflow.all_handlers_finished)
+                    input.paused = self._pause_requested
+                    workflow.continue_as_new(input)
+            await self._set_state(None, JobStage.ASSEMBLING, "stage")
+            assembled = await workflow.execute_activity_method(
+                JobActivities.assemble_play,
+                JobRef(input.job_id),
+                start_to_close_timeout=policies.ASSEMBLE_TIMEOUT,
+                retry_policy=policies.DB_RETRY,
+                priority=self._priority,
+            )
+            await self._set_state(
+                JobStatus.COMPLETED,
+                None,
+                "completed",
+                {"play_id": assembled.play_id, "title": assembled.title, "lines": assembled.lines},
+            )
+            return ParsePlayResult(
+                job_id=input.job_id,
+                play_id=assembled.play_id,
+                title=assembled.title,
+                chunks=plan.chunks_total,
+                characters=assembled.characters,
+                acts=assembled.acts,
+                scenes=assembled.scenes,
+                lines=assembled.lines,
+                directions=assembled.directions,
+            )
+        except asyncio.CancelledError:
+            await self._set_state(
+                JobStatus.CANCELLED, None, "cancelled", {"chunks_done": self._progress.chunks_done}
+            )
+            raise
+        except ActivityError as error:
+            if isinstance(error.cause, CancelledError):
+                raise
+            failure = _describe(error, chunk_index)
+            await self._set_state(
+                JobStatus.FAILED,
+                None,
+                "failed",
+                {"type": failure.type, "message": failure.message, "chunk": failure.chunk},
+                error=failure,
+            )
+            raise ApplicationError(
+                failure.message, type=failure.type, non_retryable=True
+            ) from error
+
+    async def _wait_while_paused(self) -> None:
+        if not self._pause_requested:
+            return
+        self._progress.paused = True
+        await self._set_state(JobStatus.PAUSED, None, "paused")
+        await workflow.wait_condition(lambda: not self._pause_requested)
+        self._progress.paused = False
+        await self._set_state(JobStatus.RUNNING, None, "resumed")
+
+    async def _set_state(
+        self,
+        status: JobStatus | None,
+        stage: JobStage | None,
+        event: str,
+        detail: dict[str, object] | None = None,
+        error: JobErrorInfo | None = None,
+    ) -> None:
+        job_id = workflow.info().workflow_id
+        await workflow.execute_activity_method(
+            JobActivities.record_state,
+            RecordStateInput(
+                job_id=job_id,
+                status=status.value if status else None,
+                stage=stage.value if stage else None,
+                event=event,
+                detail=dict(detail or ({"stage": stage.value} if stage else {})),
+                error=error,
+            ),
+            start_to_close_timeout=policies.DB_TIMEOUT,
+            retry_policy=policies.DB_RETRY,
+            priority=self._priority,
+        )
+        if status is not None and status.value != self._progress.status:
+            self._progress.status = status.value
+            workflow.upsert_search_attributes([JOB_STATUS.value_set(status.value)])
+        if stage is not None:
+            self._progress.stage = stage.value
+
+    def _show_progress(self, input: ParsePlayInput) -> None:
+        done, total = self._progress.chunks_done, self._progress.chunks_total
+        percent = (100 * done) // total if total else 0
+        workflow.set_current_details(
+            f"**{input.filename or input.job_id}**: {self._progress.status}, "
+            f"{self._progress.stage or ''} {done}/{total} chunks ({percent}%)"
+        )
+
+
+def _describe(error: ActivityError, chunk: int | None) -> JobErrorInfo:
+    """The innermost application error of a failed activity, in the job's error shape."""
+    cause: BaseException | None = error.cause
+    while cause is not None and not isinstance(cause, ApplicationError) and cause.__cause__:
+        cause = cause.__cause__
+    if isinstance(cause, ApplicationError):
+        message = cause.message
+        if chunk is not None:
+            message = f"chunk {chunk}: {message}"
+        return JobErrorInfo(
+            type=cause.type or "ApplicationError",
+            message=message,
+            retryable=not cause.non_retryable,
+            chunk=chunk,
+        )
+    text = str(cause or error)
+    if chunk is not None:
+        text = f"chunk {chunk}: {text}"
+    return JobErrorInfo(type="ActivityFailed", message=text, retryable=False, chunk=chunk)

@@ -1,0 +1,57 @@
+"""Named timeouts and retry policies for every activity the workflows call."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.common import RetryPolicy
+
+# Permanent faults are raised non-retryable where they happen; these names are a second guard.
+PERMANENT_ERRORS = [
+    "UnsupportedDocument",
+    "EmptyDocument",
+    "EncryptedDocument",
+    "UnreadableDocument",
+    "NoTextFound",
+    "ExtractionLimitExceeded",
+    "DocumentTooLarge",
+    "ParseError",
+    "UnknownProvider",
+    "JobNotFound",
+]
+
+# Bookkeeping against our own database: quick, and worth retrying for a while if it hiccups.
+DB_TIMEOUT = timedelta(seconds=30)
+DB_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=20,
+    non_retryable_error_types=PERMANENT_ERRORS,
+)
+
+# Extraction runs in a subprocess with its own limits; the activity timeout sits above them.
+EXTRACT_TIMEOUT = timedelta(minutes=5)
+EXTRACT_HEARTBEAT = timedelta(seconds=10)
+EXTRACT_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=3,
+    non_retryable_error_types=PERMANENT_ERRORS,
+)
+
+PLAN_TIMEOUT = timedelta(minutes=2)
+ASSEMBLE_TIMEOUT = timedelta(minutes=5)
+
+# One provider call per chunk. Heartbeats every second let cancel and pause reach a chunk
+# within a second or two; the heartbeat timeout notices a worker that died mid-chunk.
+CHUNK_TIMEOUT = timedelta(minutes=10)
+CHUNK_HEARTBEAT = timedelta(seconds=10)
+CHUNK_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=2),
+    maximum_attempts=6,
+    non_retryable_error_types=PERMANENT_ERRORS,
+)
