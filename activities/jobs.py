@@ -188,4 +188,8 @@ class JobActivities:
 
 
 def _plan(text: str, chunk_size: int) -> tuple[outline.Outline, list[chunking.Chunk]]:
-    return outline.scan(text), chunking.plan_chunks(text, chunk_size)
+    play_outline = outline.scan(text)
+    chunks = chunking.plan_chunks(
+        text, chunk_size, keep_together=play_outline.front_matter_end or 0
+    )
+    return play_outline, chunks

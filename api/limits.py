@@ -9,8 +9,24 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.problems import PROBLEM_MEDIA_TYPE, problem_type
 
 
+# Bytes of a refused body read and thrown away so the client, still sending, can read the 413
+# instead of a reset connection; a body larger than this gets the connection closed on it.
+DRAIN_BYTES = 8 * 1024 * 1024
+
+
 class BodyTooLarge(Exception):
     pass
+
+
+async def _drain(receive: Receive, already: int) -> None:
+    received = already
+    while received <= DRAIN_BYTES:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        received += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 class UploadLimitMiddleware:
@@ -27,6 +43,8 @@ class UploadLimitMiddleware:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            if headers.get(b"expect", b"").lower() != b"100-continue":
+                await _drain(receive, 0)
             await self._reject(send)
             return
         received = 0
@@ -49,6 +67,7 @@ class UploadLimitMiddleware:
             if exceeded:
                 if not replaced:
                     replaced = True
+                    await _drain(receive, received)
                     await self._reject(send)
                 return
             await send(message)
@@ -56,6 +75,7 @@ class UploadLimitMiddleware:
         try:
             await self.app(scope, limited_receive, guarded_send)
         except BodyTooLarge:
+            await _drain(receive, received)
             if not replaced:
                 replaced = True
                 await self._reject(send)

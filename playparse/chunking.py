@@ -6,6 +6,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
+DEFAULT_TARGET = 2500
 MIN_TARGET = 200
 MAX_TARGET = 20_000
 
@@ -71,7 +72,9 @@ def _nearest(points: list[int], low: int, high: int, goal: int) -> int | None:
     return best
 
 
-def plan_chunks(text: str, target_size: int = 2500) -> list[Chunk]:
+def plan_chunks(
+    text: str, target_size: int = DEFAULT_TARGET, *, keep_together: int = 0
+) -> list[Chunk]:
     """Plan chunks of about `target_size` characters that cover `text` exactly.
 
     Chunks end before a speaker label or heading when one lies within reach, else at a
@@ -81,6 +84,8 @@ def plan_chunks(text: str, target_size: int = 2500) -> list[Chunk]:
     Args:
         text: the whole play.
         target_size: the wanted chunk length in characters, clamped to 200..20000.
+        keep_together: the first chunk reaches at least this offset (the front matter, which
+            is read as one piece).
 
     Returns:
         The chunks in order; none for an empty text.
@@ -94,6 +99,8 @@ def plan_chunks(text: str, target_size: int = 2500) -> list[Chunk]:
             end = len(text)
         else:
             low, high, goal = start + target // 2, start + 2 * target, start + target
+            if start == 0 and keep_together > low:
+                low, goal, high = keep_together, keep_together, keep_together + 2 * target
             end = high
             for rank in (_BEST, _LABEL, _PARAGRAPH, _LINE):
                 found = _nearest(points[rank], low, high, goal)

@@ -204,11 +204,21 @@ def demo(
 def _run_stack(
     data_dir: Path, port: int, temporal_port: int, ui_port: int, demo_file: Path | None
 ) -> None:
+    from pydantic import ValidationError
+
     from playparse.config import Settings
     from playparse.demo import run_demo
     from playparse.devstack import StackError, run_stack
 
-    settings = Settings(data_dir=data_dir, api_port=port)
+    try:
+        settings = Settings(data_dir=data_dir, api_port=port)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"PLAYPARSE_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in error.errors()
+        )
+        err.print(f"[red]error:[/red] invalid settings: {problems}")
+        raise typer.Exit(Exit.USAGE) from None
     hook = None
     if demo_file is not None:
 

@@ -14,7 +14,10 @@ DEFAULT_DATA_DIR = Path(".playparse")
 class Settings(BaseSettings):
     """Configuration; construct it where processes are wired (worker.py, api/app.py, devstack)."""
 
-    model_config = SettingsConfigDict(env_prefix="PLAYPARSE_", env_file=None, extra="ignore")
+    # An empty variable counts as unset, so `PLAYPARSE_DATABASE_URL= playparse up` means SQLite.
+    model_config = SettingsConfigDict(
+        env_prefix="PLAYPARSE_", env_file=None, extra="ignore", env_ignore_empty=True
+    )
 
     # Storage. SQLite under the data dir is the embedded default; production uses PostgreSQL,
     # e.g. postgresql+asyncpg://user@host:5432/playparse.

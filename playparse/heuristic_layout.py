@@ -101,7 +101,9 @@ def detect_layout(text: str, known: Iterable[str] = ()) -> Layout:
             continue
         name = found["name"]
         key = label_key(name)
-        names.setdefault(key, clean_label(name))
+        if key not in names or (is_capitals(name) and not is_capitals(names[key])):
+            # The form printed in capitals is the label; the same name in a direction is not.
+            names[key] = clean_label(name)
         nxt = ahead[i]
         if m is not None:
             if nxt is None or len(name) > 40 or not is_name_like(name):

@@ -91,6 +91,10 @@ class ChunkContext(BaseModel):
     open_speakers: list[str] = Field(default_factory=list)
     # True when the chunk starts right after those speakers' label, before their speech.
     after_label: bool = False
+    # True when the chunk starts a new paragraph (the line before it is blank).
+    paragraph_break: bool = True
+    # The closing bracket of a stage direction that runs across the start of the chunk.
+    open_bracket: str | None = None
     # Offset in the chunk where the front matter (title page, cast list) ends; None when the
     # chunk holds none. The front matter fills ChunkParse.title/author/cast, never items.
     front_matter_end: int | None = None
@@ -138,3 +142,6 @@ class ChunkParse(BaseModel):
     language: str | None = None
     cast: list[CastEntry] = Field(default_factory=list)
     items: list[ParsedItem] = Field(default_factory=list)
+    # True when the first item carries on the last item of the previous chunk (a speech or a
+    # direction cut by the chunk boundary), so the two are one item of the play.
+    continues_previous: bool = False

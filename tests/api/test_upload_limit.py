@@ -24,6 +24,12 @@ async def test_a_declared_length_over_the_limit_is_413(api: Api) -> None:
 
 async def test_a_streamed_body_over_the_limit_is_413(api: Api) -> None:
     async def body() -> object:
+        # A well-formed multipart part that never ends, sent without a Content-Length.
+        yield (
+            b"--abc\r\n"
+            b'Content-Disposition: form-data; name="file"; filename="big.txt"\r\n'
+            b"Content-Type: text/plain\r\n\r\n"
+        )
         for _ in range(40):
             yield b"x" * 4096
 
@@ -33,6 +39,17 @@ async def test_a_streamed_body_over_the_limit_is_413(api: Api) -> None:
         headers={"content-type": "multipart/form-data; boundary=abc"},
     )
     assert response.status_code == 413
+    assert response.json()["max_bytes"] == LIMIT
+
+
+async def test_a_malformed_multipart_body_is_a_problem_400(api: Api) -> None:
+    response = await api.http.post(
+        "/api/jobs",
+        content=b"x" * 100,
+        headers={"content-type": "multipart/form-data; boundary=abc"},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
 
 
 async def test_an_upload_under_the_limit_is_accepted(api: Api) -> None:

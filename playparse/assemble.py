@@ -1,0 +1,195 @@
+"""Assemble the ordered chunk parses of a play into one validated playbook/v1 document."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from playparse import chunking, heuristic, outline
+from playparse.errors import ParseError
+from playparse.heuristic_patterns import label_key
+from playparse.outline import Outline
+from playparse.schema import (
+    Act,
+    CastEntry,
+    Character,
+    CharacterRef,
+    ChunkParse,
+    DirectionItem,
+    LineItem,
+    ParsedItem,
+    Playbook,
+    Scene,
+)
+
+UNTITLED = "Untitled play"
+# A printed line this close to the wrap width was wrapped by the typesetter, not by the poet.
+_WRAP_SLACK = 12
+
+
+def reflow(text: str, wrap_width: int) -> str:
+    """Join lines the typesetter wrapped; keep the line breaks of verse."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    parts = [lines[0]]
+    for before, line in zip(lines, lines[1:], strict=False):
+        wrapped = len(before) >= wrap_width - _WRAP_SLACK
+        parts.append((" " if wrapped else "\n") + line)
+    return re.sub(r"[ \t]+", " ", "".join(parts))
+
+
+class _Characters:
+    """Speaker labels to character ids: the outline's first, new ones as they appear."""
+
+    def __init__(self, known: Sequence[CharacterRef], cast: Sequence[CastEntry]) -> None:
+        self.characters: list[CharacterRef] = list(known)
+        self.descriptions = {entry.name: entry.description for entry in cast}
+        self._ids: dict[str, str] = {}
+        self._used = {character.id for character in self.characters}
+        for character in self.characters:
+            for form in (character.name, *character.aliases):
+                self._ids.setdefault(label_key(form), character.id)
+
+    def id_for(self, label: str) -> str:
+        key = label_key(label)
+        if key not in self._ids:
+            name = heuristic.pretty_name(label)
+            ident = outline._unique(outline._slug(name), self._used)
+            self.characters.append(CharacterRef(id=ident, name=name, aliases=[label]))
+            self._ids[key] = ident
+        return self._ids[key]
+
+    def export(self, speaking: set[str]) -> list[Character]:
+        result = []
+        for ref in self.characters:
+            description = self.descriptions.get(ref.name)
+            for alias in ref.aliases:
+                description = description or self.descriptions.get(alias)
+            result.append(
+                Character(id=ref.id, name=ref.name, aliases=ref.aliases, description=description)
+            )
+        # Speakers first, in order of appearance; then the rest of the cast list.
+        return [c for c in result if c.id in speaking] + [
+            c for c in result if c.id not in speaking
+        ]
+
+
+def _first(values: Sequence[str | None]) -> str | None:
+    return next((value for value in values if value), None)
+
+
+def assemble(parses: Sequence[ChunkParse], play_outline: Outline | None = None) -> Playbook:
+    """Merge chunk parses, in chunk order, into one playbook.
+
+    Acts and scenes come from the heading items; text before any heading goes into an act and
+    a scene without a number. Speaker labels become stable character ids through the outline.
+
+    Args:
+        parses: one parse per chunk, in order.
+        play_outline: the pre-scan of the whole play, when there was one.
+
+    Raises:
+        ParseError: when the text holds no speech or direction at all.
+    """
+    cast = [entry for parse in parses for entry in parse.cast]
+    if play_outline is not None:
+        characters = _Characters(play_outline.characters, play_outline.cast or cast)
+        wrap_width = play_outline.wrap_width
+    else:
+        labels = [s for parse in parses for item in parse.items for s in item.speakers]
+        characters = _Characters(outline.build_characters(labels, cast), cast)
+        wrap_width = 72
+
+    acts: list[Act] = []
+    last_item: ParsedItem | None = None
+    merged: list[tuple[ParsedItem, Scene]] = []
+
+    def current_scene() -> Scene:
+        if not acts:
+            acts.append(Act())
+        if not acts[-1].scenes:
+            acts[-1].scenes.append(Scene())
+        return acts[-1].scenes[-1]
+
+    for parse in parses:
+        for n, item in enumerate(parse.items):
+            if item.type == "act":
+                acts.append(Act(number=item.number, title=item.text or None))
+                last_item = None
+                continue
+            if item.type == "scene":
+                if not acts:
+                    acts.append(Act())
+                scene = Scene(number=item.number, title=item.text or None, setting=item.setting)
+                acts[-1].scenes.append(scene)
+                last_item = None
+                continue
+            scene = current_scene()
+            if (
+                n == 0
+                and parse.continues_previous
+                and last_item is not None
+                and merged
+                and merged[-1][1] is scene
+                and last_item.type == item.type
+                and last_item.speakers == item.speakers
+            ):
+                last_item.text = f"{last_item.text}\n{item.text}"
+                continue
+            copy = item.model_copy()
+            merged.append((copy, scene))
+            last_item = copy
+
+    speaking: set[str] = set()
+    rendered: dict[int, list[LineItem | DirectionItem]] = {}
+    for item, scene in merged:
+        text = reflow(item.text.strip(), wrap_width)
+        if not text:
+            continue
+        bucket = rendered.setdefault(id(scene), [])
+        if item.type == "line":
+            ids = list(dict.fromkeys(characters.id_for(label) for label in item.speakers))
+            speaking.update(ids)
+            bucket.append(LineItem(character_ids=ids, text=text))
+        else:
+            bucket.append(DirectionItem(text=text))
+    for act in acts:
+        for scene in act.scenes:
+            scene.items = list(rendered.get(id(scene), []))
+    if not merged:
+        raise ParseError("no speeches or stage directions were found in the text")
+
+    title = _first([parse.title for parse in parses])
+    if play_outline is not None:
+        title = title or play_outline.title
+    return Playbook(
+        title=title or UNTITLED,
+        subtitle=_first([parse.subtitle for parse in parses])
+        or (play_outline.subtitle if play_outline else None),
+        author=_first([parse.author for parse in parses])
+        or (play_outline.author if play_outline else None),
+        language=(play_outline.language if play_outline else None)
+        or _first([parse.language for parse in parses]),
+        characters=characters.export(speaking),
+        acts=acts,
+    )
+
+
+def parse_text(text: str, chunk_size: int = chunking.DEFAULT_TARGET) -> Playbook:
+    """The whole pipeline in one process: pre-scan, chunk, parse each chunk, assemble.
+
+    A parse job does the same steps as separate durable activities; this is the reference the
+    job's result is checked against, and the quickest way to parse a text in a script.
+    """
+    play_outline = outline.scan(text)
+    chunks = chunking.plan_chunks(
+        text, chunk_size, keep_together=play_outline.front_matter_end or 0
+    )
+    parses = [
+        heuristic.parse_chunk(
+            text[chunk.start : chunk.end], play_outline.context_at(chunk.start, chunk.index)
+        )
+        for chunk in chunks
+    ]
+    return assemble(parses, play_outline)

@@ -1,0 +1,284 @@
+"""The outline pre-scan: one quick pass over the whole play before any chunk is parsed.
+
+It finds the front matter (title page, cast list), the layout, the acts and scenes, and the
+characters with their stable ids, and remembers where the reader stands at every line start, so
+that each chunk can be given the act, scene, open speech and cast it begins in and be parsed on
+its own (in any order, in parallel) with the same outcome as one pass over the whole play.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections import Counter
+
+from pydantic import BaseModel, Field, PrivateAttr
+
+from playparse.heuristic import Reader, ReaderState, pretty_name, read_front_matter
+from playparse.heuristic_layout import DEFAULT_WRAP, detect_layout, indent_of
+from playparse.heuristic_patterns import (
+    CAST_HEADING,
+    LABEL_ALONE,
+    LABEL_INLINE,
+    clean_label,
+    label_key,
+    match_heading,
+)
+from playparse.schema import CastEntry, CharacterRef, ChunkContext
+
+# A title page longer than this is not a title page.
+_MAX_FRONT_LINES = 80
+
+_STOPWORDS = {
+    "en": "the and of to is that you my not with",
+    "de": "und der die das ist nicht ich sie mit ein",
+    "fr": "et le la les est que je vous pas une",
+    "es": "y el la los que es no se por una",
+    "it": "e il la che non di un per una sono",
+}
+
+
+class HeadingMark(BaseModel):
+    """An act or scene heading and where it stands in the text."""
+
+    offset: int
+    kind: str
+    number: int | None = None
+    title: str
+    setting: str | None = None
+
+
+class Outline(BaseModel):
+    """What the pre-scan learnt about a whole play."""
+
+    title: str | None = None
+    subtitle: str | None = None
+    author: str | None = None
+    language: str | None = None
+    front_matter_end: int | None = None
+    cast: list[CastEntry] = Field(default_factory=list)
+    characters: list[CharacterRef] = Field(default_factory=list)
+    speaker_labels: list[str] = Field(default_factory=list)
+    speech_indent: int = 0
+    indented_speech_blocks: bool = False
+    wrap_width: int = DEFAULT_WRAP
+    headings: list[HeadingMark] = Field(default_factory=list)
+
+    # The reader's state at every line start of the body; kept in memory for planning only.
+    _line_starts: list[int] = PrivateAttr(default_factory=list)
+    _states: list[ReaderState] = PrivateAttr(default_factory=list)
+
+    def character_ids(self) -> dict[str, str]:
+        """Label key -> character id, for every printed form and alias."""
+        ids: dict[str, str] = {}
+        for character in self.characters:
+            for form in (character.name, *character.aliases):
+                ids.setdefault(label_key(form), character.id)
+        return ids
+
+    def context_at(self, offset: int, index: int) -> ChunkContext:
+        """The context of a chunk starting at `offset` (from a freshly scanned outline)."""
+        if not self._line_starts and offset > (self.front_matter_end or 0):
+            raise RuntimeError("context_at needs the outline returned by scan()")
+        body = self.front_matter_end or 0
+        state = ReaderState()
+        front: int | None = None
+        if offset < body:
+            front = body - offset
+        elif self._line_starts:
+            k = bisect.bisect_right(self._line_starts, offset) - 1
+            state = self._states[max(k, 0)]
+        return ChunkContext(
+            index=index,
+            language=self.language,
+            characters=self.characters,
+            front_matter_end=front,
+            speaker_labels=self.speaker_labels,
+            speech_indent=self.speech_indent,
+            indented_speech_blocks=self.indented_speech_blocks,
+            wrap_width=self.wrap_width,
+            **state.to_context(),  # type: ignore[arg-type]
+        )
+
+
+def guess_language(text: str) -> str | None:
+    """The play's language from its script and commonest words (ISO 639-1), if clear."""
+    sample = text[:20_000]
+    letters = [c for c in sample if c.isalpha()]
+    if not letters:
+        return None
+    cyrillic = sum(1 for c in letters if "CYRILLIC" in unicodedata.name(c, ""))
+    if cyrillic > len(letters) / 2:
+        return "ru"
+    words = Counter(w.casefold() for w in re.findall(r"[^\W\d_]+", sample))
+    scores = {lang: sum(words[w] for w in stop.split()) for lang, stop in _STOPWORDS.items()}
+    best = max(scores, key=lambda lang: scores[lang])
+    return best if scores[best] >= 20 else None
+
+
+def _lines_with_offsets(text: str) -> list[tuple[int, str]]:
+    result, offset = [], 0
+    for line in text.split("\n"):
+        result.append((offset, line))
+        offset += len(line) + 1
+    return result
+
+
+def find_front_matter_end(text: str) -> int | None:
+    """Where the title page and cast list end and the play begins, or None if there are none.
+
+    The body begins at the first act or scene heading; a play without headings begins at the
+    first speaker label after its cast list.
+    """
+    lines = _lines_with_offsets(text)
+    cast_at: int | None = None
+    previous_blank = True
+    for i, (offset, line) in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            previous_blank = True
+            continue
+        if previous_blank and match_heading(stripped) is not None:
+            has_front = any(other.strip() for _, other in lines[:i])
+            if not has_front or (i > _MAX_FRONT_LINES and cast_at is None):
+                return None
+            return offset
+        if cast_at is None and CAST_HEADING.match(line):
+            cast_at = i
+        previous_blank = False
+        if i > _MAX_FRONT_LINES * 4 and cast_at is None:
+            break
+    if cast_at is None:
+        return None
+    # No headings: the play starts at the first speaker label after the cast list.
+    after = "\n".join(line for _, line in lines[cast_at + 1 :])
+    forms = {clean_label(label) for label in detect_layout(after).labels}
+    seen_blank = False
+    for offset, line in lines[cast_at + 1 :]:
+        if not line.strip():
+            seen_blank = True
+            continue
+        match = LABEL_ALONE.match(line) or LABEL_INLINE.match(line)
+        if seen_blank and match and clean_label(match["name"]) in forms and indent_of(line) <= 2:
+            return offset
+    return None
+
+
+def _slug(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = "_".join(re.findall(r"[a-z0-9]+", ascii_name.casefold()))
+    return slug or "_".join(re.findall(r"\w+", name.casefold())) or "character"
+
+
+def _significant_words(name: str) -> set[str]:
+    return {w for w in label_key(name).split() if len(w) > 2} - {
+        "der", "die", "das", "the", "von", "und", "and", "les", "del", "della",
+    }
+
+
+def build_characters(labels: list[str], cast: list[CastEntry]) -> list[CharacterRef]:
+    """Characters in order of first speech, linked to their cast-list entries where unique.
+
+    A label links to the one cast entry whose name and description contain all its words
+    ("DER PRINZ" to "Hettore Gonzaga, Prinz von Guastalla"); the entry's name becomes an alias.
+    Cast entries nobody speaks as are listed after the speakers.
+    """
+    by_key: dict[str, list[str]] = {}
+    for label in labels:
+        forms = by_key.setdefault(label_key(label), [])
+        if label not in forms:
+            forms.append(label)
+    linked: dict[int, str] = {}
+    characters: list[CharacterRef] = []
+    used: set[str] = set()
+    for key, forms in by_key.items():
+        words = _significant_words(key)
+        matches = [
+            n
+            for n, entry in enumerate(cast)
+            if words
+            and words <= _significant_words(f"{entry.name} {entry.description or ''}")
+        ]
+        name = pretty_name(forms[0])
+        aliases = list(forms)
+        if len(matches) == 1 and matches[0] not in linked:
+            entry = cast[matches[0]]
+            linked[matches[0]] = key
+            aliases = [*forms, *entry.aliases]
+            if label_key(entry.name) != key:
+                aliases.append(entry.name)
+        ident = _unique(_slug(name), used)
+        characters.append(CharacterRef(id=ident, name=name, aliases=_dedupe(aliases, name)))
+    for n, entry in enumerate(cast):
+        if n in linked:
+            continue
+        ident = _unique(_slug(entry.name), used)
+        characters.append(CharacterRef(id=ident, name=entry.name, aliases=list(entry.aliases)))
+    return characters
+
+
+def _unique(ident: str, used: set[str]) -> str:
+    candidate, n = ident, 2
+    while candidate in used:
+        candidate, n = f"{ident}_{n}", n + 1
+    used.add(candidate)
+    return candidate
+
+
+def _dedupe(aliases: list[str], name: str) -> list[str]:
+    result: list[str] = []
+    for alias in aliases:
+        if alias != name and alias not in result:
+            result.append(alias)
+    return result
+
+
+def scan(text: str) -> Outline:
+    """Pre-scan a whole play: front matter, layout, headings, characters and reader states."""
+    front_end = find_front_matter_end(text)
+    body_start = front_end or 0
+    front = read_front_matter(text[:body_start]) if front_end is not None else None
+    cast = front.cast if front else []
+    body = text[body_start:]
+    known = {label_key(entry.name) for entry in cast}
+    layout = detect_layout(body, known=known)
+
+    reader = Reader(layout)
+    states: list[ReaderState] = []
+    reader.read(body, base=body_start, snapshots=states)
+    starts = [start + body_start for start, _ in _lines_with_offsets(body)]
+
+    labels: list[str] = []
+    headings: list[HeadingMark] = []
+    for item in reader.items:
+        if item.type in ("act", "scene"):
+            headings.append(
+                HeadingMark(
+                    offset=item.offset or 0,
+                    kind=item.type,
+                    number=item.number,
+                    title=item.text,
+                    setting=item.setting,
+                )
+            )
+        elif item.type == "line":
+            labels.extend(item.speakers)
+
+    outline = Outline(
+        title=front.title if front else None,
+        subtitle=front.subtitle if front else None,
+        author=front.author if front else None,
+        language=guess_language(body),
+        front_matter_end=front_end,
+        cast=cast,
+        characters=build_characters(labels, cast),
+        speaker_labels=layout.labels,
+        speech_indent=layout.speech_indent,
+        indented_speech_blocks=layout.indented_speech_blocks,
+        wrap_width=layout.wrap_width,
+        headings=headings,
+    )
+    outline._line_starts = starts
+    outline._states = states
+    return outline
