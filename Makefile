@@ -12,7 +12,7 @@ help:
 	@echo "make install   create .venv from the committed lock file (installs uv if missing)"
 	@echo "make demo      install, start the embedded stack, parse a sample play, keep serving"
 	@echo "make up        install and start the embedded stack only"
-	@echo "make test      install and run the whole test suite (PostgreSQL too, if reachable)"
+	@echo "make test      install, lint, type-check and run the whole suite (PostgreSQL too, if reachable)"
 	@echo "make lint      ruff and mypy"
 
 .tools/bin/uv:
@@ -29,6 +29,9 @@ up: install
 	.venv/bin/playparse up
 
 test: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
 	bash scripts/test.sh
 
 lint: install

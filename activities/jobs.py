@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 
-from playparse.extraction import DocumentFormat, extract
-from playparse.extraction.errors import NoTextFound
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -25,6 +23,8 @@ from playparse.db import jobs as jobs_repo
 from playparse.db import plays as plays_repo
 from playparse.db.models import Document, Job
 from playparse.errors import DocumentError, PlayparseError
+from playparse.extraction import DocumentFormat, extract
+from playparse.extraction.errors import NoTextFound
 from playparse.jobs import JobError, JobStage, JobStatus
 from playparse.schema import ChunkParse
 

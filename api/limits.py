@@ -8,7 +8,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import PROBLEM_MEDIA_TYPE, problem_type
 
-
 # Bytes of a refused body read and thrown away so the client, still sending, can read the 413
 # instead of a reset connection; a body larger than this gets the connection closed on it.
 DRAIN_BYTES = 8 * 1024 * 1024

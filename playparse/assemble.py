@@ -70,9 +70,7 @@ class _Characters:
                 Character(id=ref.id, name=ref.name, aliases=ref.aliases, description=description)
             )
         # Speakers first, in order of appearance; then the rest of the cast list.
-        return [c for c in result if c.id in speaking] + [
-            c for c in result if c.id not in speaking
-        ]
+        return [c for c in result if c.id in speaking] + [c for c in result if c.id not in speaking]
 
 
 def _first(values: Sequence[str | None]) -> str | None:

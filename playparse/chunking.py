@@ -34,9 +34,7 @@ def _cut_points(text: str) -> list[list[int]]:
     """Candidate cut offsets for each rank, sorted."""
     best = [m.end() for m in _AFTER_BLANK_AT_MARGIN.finditer(text)]
     labels = [
-        m.start()
-        for m in _CAPITALS_AT_MARGIN.finditer(text)
-        if _is_capitals_word(text, m.start())
+        m.start() for m in _CAPITALS_AT_MARGIN.finditer(text) if _is_capitals_word(text, m.start())
     ]
     paragraphs = [m.end() for m in _AFTER_BLANK.finditer(text)]
     lines = [m.start() for m in _LINE_START.finditer(text)]
@@ -61,9 +59,9 @@ def _nearest(points: list[int], low: int, high: int, goal: int) -> int | None:
     i = bisect.bisect_left(points, goal)
     best: int | None = None
     for k in (i - 1, i):
-        if 0 <= k < len(points) and low <= points[k] <= high:
-            if best is None or abs(points[k] - goal) < abs(best - goal):
-                best = points[k]
+        inside = 0 <= k < len(points) and low <= points[k] <= high
+        if inside and (best is None or abs(points[k] - goal) < abs(best - goal)):
+            best = points[k]
     if best is None:
         # goal may lie outside [low, high]; look for any point inside the window.
         k = bisect.bisect_left(points, low)

@@ -77,7 +77,9 @@ def _stream(play: Mapping[str, Any], vocabulary: dict[str, int]) -> _Stream:
                     speakers.append(who if line else frozenset())
             if len(tokens) > first:
                 scene_starts.append(first)
-    names = {c["id"]: c.get("name") or c["id"] for c in play.get("characters") or []}
+    names: dict[str, str] = {
+        c["id"]: c.get("name") or c["id"] for c in play.get("characters") or []
+    }
     return _Stream(tokens, is_line, speakers, scene_starts, names, speaking)
 
 
@@ -111,13 +113,11 @@ def _speaker_map(pairs: Sequence[tuple[int, int]], truth: _Stream, pred: _Stream
     mapping: dict[str, str] = {}
     for p, row in weight.items():
         p_name = pred.names.get(p, p)
-        mapping[p] = max(
-            sorted(row),
-            key=lambda t: (
-                round(row[t], 9),
-                _name_closeness(p_name, truth.names.get(t, t)),
-            ),
-        )
+
+        def rank(t: str, row: dict[str, float] = row, p_name: str = p_name) -> tuple[float, float]:
+            return round(row[t], 9), _name_closeness(p_name, truth.names.get(t, t))
+
+        mapping[p] = max(sorted(row), key=rank)
     return mapping
 
 

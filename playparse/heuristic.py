@@ -116,8 +116,9 @@ class Reader:
         for i, line in enumerate(lines):
             if snapshots is not None:
                 snapshots.append(replace(self.state, speakers=list(self.state.speakers)))
-            following = lines[ahead[i]] if ahead[i] is not None else None
-            self._line(line, offset, previous, following, ahead[i] == i + 1)
+            nxt = ahead[i]
+            following = lines[nxt] if nxt is not None else None
+            self._line(line, offset, previous, following, nxt == i + 1)
             if line.strip():
                 previous = line
             offset += len(line) + 1
@@ -143,11 +144,10 @@ class Reader:
         at = offset + len(line) - len(line.lstrip())
         if state.bracket is not None:
             self._continue_bracket(stripped, at)
-        elif self._heading(stripped, previous, following, next_is_adjacent, at):
-            pass
-        elif self._label(line, stripped, following, at):
-            pass
-        else:
+        elif not (
+            self._heading(stripped, previous, following, next_is_adjacent, at)
+            or self._label(line, at)
+        ):
             self._text(line, stripped, at)
         state.paragraph_break = False
 
@@ -205,7 +205,7 @@ class Reader:
             return len(split_joint(name, self.known)) > 1
         return False
 
-    def _label(self, line: str, stripped: str, following: str | None, at: int) -> bool:
+    def _label(self, line: str, at: int) -> bool:
         indent = indent_of(line)
         alone = LABEL_ALONE.match(line)
         if alone is not None and self._is_label(alone["name"], indent):
@@ -360,11 +360,13 @@ def pretty_name(text: str) -> str:
     text = " ".join(text.split())
     if not is_capitals(text):
         return text
-    words = []
+    words: list[str] = []
     for word in text.split():
         lower = word.lower()
-        words.append(lower if lower in ("von", "van", "de", "der", "di", "du", "da") and words
-                     else "-".join(part[:1].upper() + part[1:].lower() for part in word.split("-")))
+        if words and lower in ("von", "van", "de", "der", "di", "du", "da"):
+            words.append(lower)
+        else:
+            words.append("-".join(part[:1].upper() + part[1:].lower() for part in word.split("-")))
     return " ".join(words)
 
 

@@ -117,11 +117,16 @@ def detect_layout(text: str, known: Iterable[str] = ()) -> Layout:
                 j = _skip_bracketed(lines, nxt)
                 if j < len(lines) and lines[j].strip():
                     speech_indents[indent_of(lines[j])] += 1
-        elif inline is not None and is_capitals(name) and indent == 0:
-            if i + 1 < len(lines) and lines[i + 1].strip():
-                following = lines[i + 1].strip()
-                if following[0] not in _OPENERS and not LABEL_INLINE.match(lines[i + 1]):
-                    speech_indents[indent_of(lines[i + 1])] += 1
+        elif (
+            inline is not None
+            and is_capitals(name)
+            and indent == 0
+            and i + 1 < len(lines)
+            and lines[i + 1].strip()
+        ):
+            following = lines[i + 1].strip()
+            if following[0] not in _OPENERS and not LABEL_INLINE.match(lines[i + 1]):
+                speech_indents[indent_of(lines[i + 1])] += 1
         if found["punct"] == ":":
             colon_names[key] += 1
 

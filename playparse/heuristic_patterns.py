@@ -156,9 +156,11 @@ def is_capitals(name: str) -> bool:
 def is_name_like(name: str) -> bool:
     """True when every word but particles starts with a capital letter."""
     words = name.split()
-    return bool(words) and all(
-        w[0].isupper() or w.casefold() in _PARTICLES for w in words
-    ) and words[0][0].isupper()
+    return (
+        bool(words)
+        and all(w[0].isupper() or w.casefold() in _PARTICLES for w in words)
+        and words[0][0].isupper()
+    )
 
 
 def split_joint(name: str, known: set[str]) -> list[str]:

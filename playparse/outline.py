@@ -173,7 +173,16 @@ def _slug(name: str) -> str:
 
 def _significant_words(name: str) -> set[str]:
     return {w for w in label_key(name).split() if len(w) > 2} - {
-        "der", "die", "das", "the", "von", "und", "and", "les", "del", "della",
+        "der",
+        "die",
+        "das",
+        "the",
+        "von",
+        "und",
+        "and",
+        "les",
+        "del",
+        "della",
     }
 
 
@@ -197,8 +206,7 @@ def build_characters(labels: list[str], cast: list[CastEntry]) -> list[Character
         matches = [
             n
             for n, entry in enumerate(cast)
-            if words
-            and words <= _significant_words(f"{entry.name} {entry.description or ''}")
+            if words and words <= _significant_words(f"{entry.name} {entry.description or ''}")
         ]
         name = pretty_name(forms[0])
         aliases = list(forms)

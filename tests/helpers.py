@@ -7,12 +7,12 @@ import hashlib
 import secrets
 from pathlib import Path
 
-from playparse.extraction import detect_format
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowHandle
 
 from playparse.db import jobs as repo
 from playparse.db.models import Job
+from playparse.extraction import detect_format
 from workflows.parse_play import ParsePlayInput, ParsePlayWorkflow
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "emilia-galotti.txt"

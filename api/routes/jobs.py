@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
-from playparse.extraction import detect_format
 from sqlalchemy.exc import IntegrityError
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
@@ -22,6 +21,7 @@ from playparse.config import Settings
 from playparse.db import jobs as jobs_repo
 from playparse.db import plays as plays_repo
 from playparse.db.models import Job
+from playparse.extraction import detect_format
 from playparse.jobs import JobError, JobStatus
 from playparse.temporal import (
     FILENAME,

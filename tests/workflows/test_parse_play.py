@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from playparse.assemble import parse_text
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import EventType
@@ -15,6 +14,7 @@ from temporalio.worker import Worker
 from activities.chunks import ChunkActivities
 from activities.jobs import JobActivities
 from activities.types import JobRef, ParseChunkInput
+from playparse.assemble import parse_text
 from playparse.config import Settings
 from playparse.db import jobs as repo
 from playparse.db import plays as plays_repo
