@@ -1,0 +1,275 @@
+"""The line reader: speakers, speeches, stage directions and headings in each layout."""
+
+from __future__ import annotations
+
+import pytest
+
+from playparse.heuristic import Reader, ReaderState
+from playparse.heuristic_layout import Layout
+
+Item = tuple[str, list[str], str]
+
+
+def read(text: str, labels: list[str], **layout: object) -> list[Item]:
+    """Items as (type, speakers, text) read with the given labels and layout."""
+    reader = Reader(Layout(labels=labels, **layout))  # type: ignore[arg-type]
+    reader.read(text)
+    return [(item.type, item.speakers, item.text) for item in reader.items]
+
+
+def line(speaker: str, text: str) -> Item:
+    return ("line", [speaker], text)
+
+
+def direction(text: str) -> Item:
+    return ("direction", [], text)
+
+
+# --- speakers ----------------------------------------------------------------------------------
+
+
+def test_label_alone_in_capitals_with_period_colon_or_nothing() -> None:
+    text = "DER PRINZ.\nKlagen!\n\nMARINELLI:\nHier.\n\nCLAUDIA\nStill!\n"
+    assert read(text, ["DER PRINZ", "MARINELLI", "CLAUDIA"]) == [
+        line("DER PRINZ", "Klagen!"),
+        line("MARINELLI", "Hier."),
+        line("CLAUDIA", "Still!"),
+    ]
+
+
+def test_inline_labels_with_period_and_colon() -> None:
+    text = "HAMLET. To be, or not to be.\nOPHELIA: My lord?\nÉLISE : Quoi ?\n"
+    assert read(text, ["HAMLET", "OPHELIA", "ÉLISE"]) == [
+        line("HAMLET", "To be, or not to be."),
+        line("OPHELIA", "My lord?"),
+        line("ÉLISE", "Quoi ?"),
+    ]
+
+
+def test_a_speech_runs_on_over_several_lines_until_the_next_label() -> None:
+    text = (
+        "WENDLA. Hätt ich gewußt,\n    ich wäre lieber nicht\n    vierzehn geworden.\n"
+        "MELCHIOR. So?\n"
+    )
+    assert read(text, ["WENDLA", "MELCHIOR"], speech_indent=4) == [
+        line("WENDLA", "Hätt ich gewußt,\nich wäre lieber nicht\nvierzehn geworden."),
+        line("MELCHIOR", "So?"),
+    ]
+
+
+def test_a_name_the_layout_does_not_know_is_not_a_label() -> None:
+    assert read("HORATIO.\nWell.\n", ["HAMLET"]) == [direction("HORATIO.\nWell.")]
+
+
+def test_a_name_in_mixed_case_inside_a_speech_is_not_a_label() -> None:
+    text = "MARINELLI.\nGnädigster Herr,\nMarinelli. So heiße ich.\n"
+    assert read(text, ["MARINELLI"]) == [
+        line("MARINELLI", "Gnädigster Herr,\nMarinelli. So heiße ich."),
+    ]
+
+
+def test_a_label_indented_beyond_the_margin_is_text() -> None:
+    text = "HAMLET.\nTo be.\n\n    ROSENCRANTZ.\nNo.\n"
+    assert read(text, ["HAMLET", "ROSENCRANTZ"]) == [
+        line("HAMLET", "To be."),
+        direction("ROSENCRANTZ."),
+        line("HAMLET", "No."),
+    ]
+
+
+def test_joint_labels_of_known_speakers_name_both() -> None:
+    text = "WENDLA UND FRAU BERGMANN. Ach!\nМАША и ТРЕПЛЕВ. Сейчас!\n"
+    labels = ["WENDLA", "FRAU BERGMANN", "МАША", "ТРЕПЛЕВ"]
+    assert read(text, labels) == [
+        ("line", ["WENDLA", "FRAU BERGMANN"], "Ach!"),
+        ("line", ["МАША", "ТРЕПЛЕВ"], "Сейчас!"),
+    ]
+
+
+def test_moby_speech_paragraphs_open_with_a_one_line_direction() -> None:
+    text = (
+        "THESEUS\n\n    Go, Philostrate.\n\n    Exit PHILOSTRATE\n"
+        "    Hippolyta, I woo'd thee with my sword.\n\nHIPPOLYTA\n\n    Four days.\n"
+    )
+    layout = {"speech_indent": 4, "indented_speech_blocks": True}
+    assert read(text, ["THESEUS", "HIPPOLYTA"], **layout) == [
+        line("THESEUS", "Go, Philostrate."),
+        direction("Exit PHILOSTRATE"),
+        line("THESEUS", "Hippolyta, I woo'd thee with my sword."),
+        line("HIPPOLYTA", "Four days."),
+    ]
+
+
+def test_entrances_and_exits_after_a_blank_line_end_the_speech_text() -> None:
+    text = "DUNCAN\nWhat bloody man is that?\n\nExeunt\n"
+    assert read(text, ["DUNCAN"]) == [
+        line("DUNCAN", "What bloody man is that?"),
+        direction("Exeunt"),
+    ]
+
+
+def test_a_paragraph_set_deeper_than_the_speech_is_a_direction() -> None:
+    text = "DER PRINZ.\nGeht!\n\n        Der Kammerdiener geht ab.\n\nNun.\n"
+    assert read(text, ["DER PRINZ"]) == [
+        line("DER PRINZ", "Geht!"),
+        direction("Der Kammerdiener geht ab."),
+        line("DER PRINZ", "Nun."),
+    ]
+
+
+# --- stage directions --------------------------------------------------------------------------
+
+
+def test_directions_on_their_own_lines_in_brackets_parentheses_and_underscores() -> None:
+    text = (
+        "DER PRINZ.\n    [an einem Arbeitstische, voller\n    Briefschaften.]\nKlagen!\n"
+        "(Er lieset\nund seufzt.)\nViel gefodert.\n_Er klingelt._\nGut.\n"
+    )
+    assert read(text, ["DER PRINZ"]) == [
+        direction("an einem Arbeitstische, voller\nBriefschaften."),
+        line("DER PRINZ", "Klagen!"),
+        direction("Er lieset\nund seufzt."),
+        line("DER PRINZ", "Viel gefodert."),
+        direction("Er klingelt."),
+        line("DER PRINZ", "Gut."),
+    ]
+
+
+def test_a_direction_at_the_start_of_a_speech_line() -> None:
+    text = "HAMLET.\n[Aside] A little more than kin.\n(Sits.) And less than kind.\n"
+    assert read(text, ["HAMLET"]) == [
+        direction("Aside"),
+        line("HAMLET", "A little more than kin."),
+        direction("Sits."),
+        line("HAMLET", "And less than kind."),
+    ]
+
+
+def test_brackets_and_underscores_mark_directions_inside_a_line_parentheses_do_not() -> None:
+    text = "ÉLISE. Eh bien ! [Elle sort.] Adieu.\nVALÈRE. Non _en riant_ mon ami (vraiment).\n"
+    assert read(text, ["ÉLISE", "VALÈRE"]) == [
+        line("ÉLISE", "Eh bien !"),
+        direction("Elle sort."),
+        line("ÉLISE", "Adieu."),
+        line("VALÈRE", "Non"),
+        direction("en riant"),
+        line("VALÈRE", "mon ami (vraiment)."),
+    ]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: a second inline direction on a line is matched against the unsliced line, "
+    "so the direction is repeated inside the speech and the end of the line is lost",
+)
+def test_two_directions_inside_one_line() -> None:
+    text = "ÉLISE. Eh bien ! [Elle sort.] Adieu [Elle revient.] Bonjour, mon ami.\n"
+    assert read(text, ["ÉLISE"]) == [
+        line("ÉLISE", "Eh bien !"),
+        direction("Elle sort."),
+        line("ÉLISE", "Adieu"),
+        direction("Elle revient."),
+        line("ÉLISE", "Bonjour, mon ami."),
+    ]
+
+
+def test_a_direction_closing_mid_line_hands_back_to_the_speech() -> None:
+    text = "OPHELIA.\n[She goes to the\nwindow.] Look there.\n"
+    assert read(text, ["OPHELIA"]) == [
+        direction("She goes to the\nwindow."),
+        line("OPHELIA", "Look there."),
+    ]
+
+
+def test_an_aside_between_label_and_speech_is_a_direction() -> None:
+    text = "FRAU BERGMANN [küßt sie]. Mein Kind!\nТРЕПЛЕВ (входит). Скоро начало?\n"
+    assert read(text, ["FRAU BERGMANN", "ТРЕПЛЕВ"]) == [
+        direction("küßt sie"),
+        line("FRAU BERGMANN", "Mein Kind!"),
+        direction("входит"),
+        line("ТРЕПЛЕВ", "Скоро начало?"),
+    ]
+
+
+def test_an_unclosed_bracket_ends_with_its_paragraph() -> None:
+    text = "HAMLET.\n[He walks to\nthe window.\n\nTo be.\n"
+    assert read(text, ["HAMLET"]) == [
+        direction("He walks to\nthe window."),
+        line("HAMLET", "To be."),
+    ]
+
+
+def test_text_outside_any_speech_is_a_direction() -> None:
+    text = "Thunder and lightning.\nEnter three Witches.\n\nA heath.\n"
+    assert read(text, []) == [
+        direction("Thunder and lightning.\nEnter three Witches."),
+        direction("A heath."),
+    ]
+
+
+# --- headings ----------------------------------------------------------------------------------
+
+
+def test_headings_end_the_speech_and_the_scene_description_is_a_direction() -> None:
+    text = "WITCH.\nAll hail!\n\nACT I\nSCENE II. A heath.\n\nThunder. Enter three Witches.\n"
+    reader = Reader(Layout(labels=["WITCH"]))
+    reader.read(text)
+    kinds = [(i.type, i.speakers, i.number, i.setting, i.text) for i in reader.items]
+    assert kinds == [
+        ("line", ["WITCH"], None, None, "All hail!"),
+        ("act", [], 1, None, "ACT I"),
+        ("scene", [], 2, "A heath.", "SCENE II. A heath."),
+        ("direction", [], None, None, "Thunder. Enter three Witches."),
+    ]
+    assert (reader.state.act, reader.state.scene, reader.state.speakers) == (1, 2, [])
+
+
+def test_a_heading_shaped_line_inside_a_paragraph_is_speech() -> None:
+    text = "HAMLET.\nI say to you:\nAct one more time\nand we are done.\n"
+    assert read(text, ["HAMLET"]) == [
+        line("HAMLET", "I say to you:\nAct one more time\nand we are done."),
+    ]
+
+
+def headings_and_lines(text: str, labels: list[str]) -> tuple[list[object], list[object]]:
+    reader = Reader(Layout(labels=labels))
+    reader.read(text)
+    headings = [(i.type, i.number) for i in reader.items if i.type in ("act", "scene")]
+    lines = [(i.speakers, i.text) for i in reader.items if i.type == "line"]
+    return headings, lines
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: a heading must be followed by a blank line, so a scene heading with its "
+    "setting printed on the next line is lost, and the second one is read as speech",
+)
+def test_a_scene_heading_with_the_setting_on_the_next_line() -> None:
+    text = (
+        "ACT I\n\nSCENE II.\nA room of state in the castle.\n\nHAMLET.\nTo be.\n\n"
+        "SCENE III.\nA room in Polonius's house.\n\nOPHELIA.\nNo.\n"
+    )
+    assert headings_and_lines(text, ["HAMLET", "OPHELIA"]) == (
+        [("act", 1), ("scene", 2), ("scene", 3)],
+        [(["HAMLET"], "To be."), (["OPHELIA"], "No.")],
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: a heading must be followed by a blank line, so one followed directly by a "
+    "speaker label is read as a direction",
+)
+def test_a_scene_heading_followed_directly_by_a_label() -> None:
+    text = "ACT I\n\nSCENE 1\nHAMLET: To be.\nOPHELIA: No.\n\nSCENE 2\nHAMLET: Yes.\n"
+    assert headings_and_lines(text, ["HAMLET", "OPHELIA"]) == (
+        [("act", 1), ("scene", 1), ("scene", 2)],
+        [(["HAMLET"], "To be."), (["OPHELIA"], "No."), (["HAMLET"], "Yes.")],
+    )
+
+
+def test_a_new_act_forgets_the_scene() -> None:
+    reader = Reader(Layout(), ReaderState(act=1, act_title="ACT I", scene=3, scene_title="SCENE 3"))
+    reader.read("Zweiter Aufzug\n\nDER PRINZ.\n")
+    assert (reader.state.act, reader.state.act_title) == (2, "Zweiter Aufzug")
+    assert (reader.state.scene, reader.state.scene_title) == (None, None)

@@ -1,0 +1,87 @@
+"""Layout detection: which names are labels, how speech is indented, how wide lines run."""
+
+from __future__ import annotations
+
+from playparse.heuristic_layout import DEFAULT_WRAP, Layout, detect_layout, indent_of, next_nonblank
+from tests.parser import plays
+
+
+def body(play: str, first_line: str) -> str:
+    """The play from its first heading on (what the pre-scan hands to detect_layout)."""
+    return play[play.index(first_line) :]
+
+
+def test_labels_alone_in_capitals() -> None:
+    layout = detect_layout(body(plays.LESSING, "Erster Aufzug"))
+    assert layout == Layout(
+        speech_indent=0,
+        indented_speech_blocks=False,
+        wrap_width=71,  # its longest printed line
+        labels=["DER PRINZ", "MARINELLI", "ODOARDO", "CLAUDIA"],
+    )
+
+
+def test_inline_labels_take_the_indent_of_continuation_lines() -> None:
+    layout = detect_layout(plays.WEDEKIND)
+    assert layout.labels == ["WENDLA", "FRAU BERGMANN", "WENDLA UND FRAU BERGMANN", "MELCHIOR"]
+    assert layout.speech_indent == 4
+    assert layout.indented_speech_blocks is False
+
+
+def test_moby_layout_is_recognised_with_mixed_case_labels_at_the_margin() -> None:
+    layout = detect_layout(plays.MOBY)
+    assert layout.indented_speech_blocks is True
+    assert layout.speech_indent == 4
+    assert layout.labels == ["THESEUS", "HIPPOLYTA", "First Fairy", "QUINCE"]
+
+
+def test_moby_layout_needs_three_labels_followed_by_indented_speech() -> None:
+    two = "Lysander\n\n    How now, my love!\n\nHermia\n\n    Belike for want of rain.\n"
+    assert detect_layout(two).indented_speech_blocks is False
+    assert detect_layout(two).labels == []
+    three = two + "\nLysander\n\n    Ay me!\n"
+    assert detect_layout(three).indented_speech_blocks is True
+    assert detect_layout(three).labels == ["Lysander", "Hermia"]
+
+
+def test_the_capitals_form_of_a_name_is_the_label() -> None:
+    text = "Ist Marinelli da?\n\nMARINELLI.\nHier.\n"
+    assert detect_layout(text).labels == ["MARINELLI"]
+
+
+def test_mixed_case_colon_labels_count_from_their_second_use() -> None:
+    text = "Anna: Hallo.\nBen: Hi.\nAnna: Tschüss.\n"
+    assert detect_layout(text).labels == ["Anna"]
+
+
+def test_cast_names_are_accepted_in_mixed_case() -> None:
+    text = "Anna: Hallo.\nBen: Hi.\nAnna: Tschüss.\n"
+    assert detect_layout(text, known={"ben"}).labels == ["Anna", "Ben"]
+
+
+def test_abbreviations_headings_and_numerals_are_not_labels() -> None:
+    text = "ACT I\n\nSCENE II\n\nMr. Smith went to town.\nDr.\n\nIII.\nfoo\n\nHAMLET.\nTo be.\n"
+    assert detect_layout(text).labels == ["HAMLET"]
+
+
+def test_wrap_width_is_the_98th_percentile_of_line_lengths() -> None:
+    text = "".join("x" * n + "\n" for n in range(1, 101))
+    assert detect_layout(text).wrap_width == 99
+
+
+def test_wrap_width_defaults_for_fewer_than_twenty_lines() -> None:
+    text = "y" * 30 + "\n" + "z" * 120 + "\n"
+    assert detect_layout(text).wrap_width == DEFAULT_WRAP
+
+
+def test_known_is_the_set_of_label_keys() -> None:
+    assert Layout(labels=["DER PRINZ", "First Witch"]).known == {"der prinz", "first witch"}
+
+
+def test_indent_of_counts_tabs_as_four_spaces() -> None:
+    assert indent_of("\t  x") == 6
+    assert indent_of("x") == 0
+
+
+def test_next_nonblank_points_past_blank_lines() -> None:
+    assert next_nonblank(["a", "", "b", "c", "  "]) == [2, 2, 3, None, None]

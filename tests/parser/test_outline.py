@@ -1,0 +1,223 @@
+"""The outline pre-scan: front matter, characters, headings and where each chunk begins."""
+
+from __future__ import annotations
+
+import pytest
+
+from playparse.assemble import parse_text
+from playparse.outline import (
+    Outline,
+    build_characters,
+    find_front_matter_end,
+    guess_language,
+    scan,
+)
+from playparse.schema import CastEntry, CharacterRef
+from tests.parser import plays
+
+# --- front matter ------------------------------------------------------------------------------
+
+
+def test_the_body_begins_at_the_first_heading_after_the_title_page() -> None:
+    outline = scan(plays.LESSING)
+    assert outline.front_matter_end == plays.LESSING.index("Erster Aufzug")
+    assert (outline.title, outline.subtitle, outline.author) == (
+        "Die Probe",
+        "Ein Lustspiel in zwei Aufzügen",
+        "Anna Beispiel",
+    )
+    assert [entry.name for entry in outline.cast] == [
+        "Odoardo",
+        "Claudia",
+        "Hettore Gonzaga",
+        "Marinelli",
+        "Angelo",
+    ]
+
+
+def test_without_headings_the_body_begins_at_the_first_label_after_the_cast() -> None:
+    text = "DER BESUCH\nvon Grete Muster\n\nPersonen.\n  Anna, eine Witwe.\n  Bruno, ihr Sohn.\n\n"
+    play = text + "ANNA. Wer kommt da?\n\nBRUNO. Ich bin es.\n"
+    outline = scan(play)
+    assert outline.front_matter_end == len(text)
+    assert (outline.title, outline.author) == ("Der Besuch", "Grete Muster")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ACT I\n\nHAMLET.\nHi.\n",  # a heading first: nothing before the body
+        "HAMLET.\nHi.\n\nOPHELIA.\nHo.\n",  # no heading and no cast list
+        "A long preface\n" + "of many lines\n" * 90 + "\nACT I\n\nHAMLET.\nHi.\n",
+    ],
+)
+def test_plays_without_front_matter(text: str) -> None:
+    assert find_front_matter_end(text) is None
+    outline = scan(text)
+    assert (outline.front_matter_end, outline.title, outline.cast) == (None, None, [])
+
+
+def test_a_long_title_page_counts_when_it_has_a_cast_list() -> None:
+    front = "TITLE\n\nPersonen.\n  Anna.\n" + "Vorrede.\n" * 90 + "\n"
+    assert find_front_matter_end(front + "ACT I\n\nANNA.\nHi.\n") == len(front)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: everything before the first heading is taken for the title page, so a "
+    "prologue spoken before ACT I is dropped from the play",
+)
+def test_a_speech_before_the_first_heading_is_kept() -> None:
+    text = (
+        "CHORUS.\nTwo households, both alike in dignity,\nIn fair Verona, where we lay our scene.\n"
+        "\nACT I\n\nSAMPSON.\nGregory, on my word, we'll not carry coals.\n"
+    )
+    play = parse_text(text)
+    spoken = [item.text for act in play.acts for scene in act.scenes for item in scene.items]
+    assert spoken[0].startswith("Two households")
+    assert play.title != "Chorus."
+
+
+# --- characters --------------------------------------------------------------------------------
+
+
+def test_characters_in_order_of_first_speech_linked_to_their_cast_entries() -> None:
+    outline = scan(plays.LESSING)
+    assert outline.characters == [
+        CharacterRef(id="der_prinz", name="Der Prinz", aliases=["DER PRINZ", "Hettore Gonzaga"]),
+        CharacterRef(id="marinelli", name="Marinelli", aliases=["MARINELLI"]),
+        CharacterRef(id="odoardo", name="Odoardo", aliases=["ODOARDO"]),
+        CharacterRef(id="claudia", name="Claudia", aliases=["CLAUDIA"]),
+        CharacterRef(id="angelo", name="Angelo", aliases=[]),  # in the cast, never speaks
+    ]
+    assert outline.character_ids()["hettore gonzaga"] == "der_prinz"
+
+
+def test_russian_characters_keep_cyrillic_ids() -> None:
+    outline = scan(plays.CHEKHOV)
+    assert [(c.id, c.name) for c in outline.characters] == [
+        ("маша", "Маша"),
+        ("треплев", "Треплев"),
+        ("аркадина", "Аркадина"),
+    ]
+    assert "Ирина Николаевна Аркадина" in outline.characters[2].aliases
+
+
+def test_a_label_matching_two_cast_entries_links_to_neither() -> None:
+    cast = [CastEntry(name="Graf Appiani"), CastEntry(name="Graf Orsini")]
+    assert build_characters(["GRAF"], cast) == [
+        CharacterRef(id="graf", name="Graf", aliases=["GRAF"]),
+        CharacterRef(id="graf_appiani", name="Graf Appiani"),
+        CharacterRef(id="graf_orsini", name="Graf Orsini"),
+    ]
+
+
+def test_ids_stay_unique_when_names_slug_alike() -> None:
+    characters = build_characters(["ÉLISE", "ELISE", "Élise"], [])
+    assert [(c.id, c.name, c.aliases) for c in characters] == [
+        ("elise", "Élise", ["ÉLISE"]),
+        ("elise_2", "Elise", ["ELISE"]),
+    ]
+
+
+def test_a_linked_cast_entry_brings_its_aliases() -> None:
+    cast = [CastEntry(name="Kammerdiener", aliases=["Diener"])]
+    assert build_characters(["DER KAMMERDIENER"], cast) == [
+        CharacterRef(
+            id="der_kammerdiener",
+            name="Der Kammerdiener",
+            aliases=["DER KAMMERDIENER", "Diener", "Kammerdiener"],
+        )
+    ]
+
+
+# --- layout and headings -----------------------------------------------------------------------
+
+
+def test_layout_and_headings_of_the_whole_play() -> None:
+    outline = scan(plays.MOBY)
+    assert outline.indented_speech_blocks is True
+    assert outline.speech_indent == 4
+    assert outline.speaker_labels == ["THESEUS", "HIPPOLYTA", "First Fairy", "QUINCE"]
+    assert [(h.kind, h.number, h.setting, h.offset) for h in outline.headings] == [
+        ("act", 1, None, 0),
+        ("scene", 1, "Athens. The palace of THESEUS.", 6),
+        ("scene", 2, "A room in QUINCE's house.", plays.MOBY.index("SCENE II.")),
+    ]
+
+
+# --- where a chunk begins ----------------------------------------------------------------------
+
+
+def state_at(outline: Outline, marker: str) -> tuple[object, ...]:
+    context = outline.context_at(plays.LESSING.index(marker), 1)
+    return (
+        context.act,
+        context.scene,
+        context.open_speakers,
+        context.after_label,
+        context.paragraph_break,
+        context.open_bracket,
+    )
+
+
+def test_context_at_tells_act_scene_and_open_speech() -> None:
+    outline = scan(plays.LESSING)
+    assert state_at(outline, "Erster Aufzug") == (None, None, [], False, True, None)
+    assert state_at(outline, "    Die Szene") == (1, None, [], False, True, None)
+    assert state_at(outline, "DER PRINZ.\n    [an") == (1, 1, [], False, True, None)
+    assert state_at(outline, "    [an einem") == (1, 1, ["DER PRINZ"], True, False, None)
+    assert state_at(outline, "    einige er") == (1, 1, ["DER PRINZ"], True, False, "]")
+    assert state_at(outline, "traurigen") == (1, 1, ["DER PRINZ"], False, False, None)
+    assert state_at(outline, "MARINELLI.") == (1, 1, ["DER PRINZ"], False, True, None)
+    assert state_at(outline, "Zweiter Aufzug") == (1, 2, ["CLAUDIA"], False, True, None)
+
+
+def test_context_at_carries_the_whole_play_layout_and_characters() -> None:
+    outline = scan(plays.LESSING)
+    context = outline.context_at(plays.LESSING.index("MARINELLI."), 4)
+    assert context.index == 4
+    assert context.act_title == "Erster Aufzug"
+    assert context.scene_title == "Erster Auftritt"
+    assert context.speaker_labels == ["DER PRINZ", "MARINELLI", "ODOARDO", "CLAUDIA"]
+    assert context.indented_speech_blocks is False
+    assert context.characters == outline.characters
+    assert context.front_matter_end is None
+
+
+def test_a_chunk_starting_in_the_front_matter_is_told_where_it_ends() -> None:
+    outline = scan(plays.LESSING)
+    assert outline.context_at(0, 0).front_matter_end == outline.front_matter_end
+    assert outline.context_at(10, 0).front_matter_end == outline.front_matter_end - 10
+
+
+def test_context_at_needs_a_scanned_outline() -> None:
+    with pytest.raises(RuntimeError, match="scan"):
+        Outline(front_matter_end=5).context_at(50, 1)
+
+
+# --- language ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("the and of to is that you my not with " * 2, "en"),
+        ("und der die das ist nicht ich sie mit ein " * 2, "de"),
+        ("et le la les est que je vous pas une " * 2, "fr"),
+        ("y el la los que es no se por una " * 2, "es"),
+        ("e il la che non di un per una sono " * 2, "it"),
+        ("Это траур по моей жизни.", "ru"),
+    ],
+)
+def test_guess_language(text: str, language: str) -> None:
+    assert guess_language(text) == language
+
+
+@pytest.mark.parametrize("text", ["", "1234 !!!", "the and of to is that you my not with"])
+def test_guess_language_is_none_when_unclear(text: str) -> None:
+    assert guess_language(text) is None
+
+
+def test_the_outline_language_comes_from_the_body() -> None:
+    assert scan(plays.CHEKHOV).language == "ru"

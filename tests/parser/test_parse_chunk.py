@@ -1,0 +1,132 @@
+"""Parsing one chunk on its own: offsets and reader states, and the context it starts from."""
+
+from __future__ import annotations
+
+from playparse.heuristic import Reader, ReaderState, parse_chunk
+from playparse.heuristic_layout import Layout
+from playparse.schema import ChunkContext
+
+Item = tuple[str, list[str], str]
+
+
+# --- offsets and states ------------------------------------------------------------------------
+
+
+def test_items_record_where_their_text_starts() -> None:
+    text = "ACT I\n\nHAMLET. To be.\n  [Aside] Or not.\n"
+    reader = Reader(Layout(labels=["HAMLET"]))
+    reader.read(text, base=100)
+    assert [(i.text, i.offset) for i in reader.items] == [
+        ("ACT I", 100),
+        ("To be.", 100 + text.index("To be.")),
+        ("Aside", 100 + text.index("[Aside]")),
+        ("Or not.", 100 + text.index("Or not.")),
+    ]
+
+
+def test_snapshots_record_the_state_at_every_line_start() -> None:
+    snapshots: list[ReaderState] = []
+    reader = Reader(Layout(labels=["HAMLET"]))
+    reader.read("ACT I\n\nHAMLET.\nTo be\n[or not", snapshots=snapshots)
+    assert len(snapshots) == 5
+    assert [(s.act, s.speakers, s.speech_text, s.paragraph_break) for s in snapshots] == [
+        (None, [], False, True),
+        (1, [], False, False),
+        (1, [], False, True),
+        (1, ["HAMLET"], False, False),
+        (1, ["HAMLET"], True, False),
+    ]
+    assert reader.state.bracket == "]"
+
+
+# --- parse_chunk -------------------------------------------------------------------------------
+
+
+def context(**fields: object) -> ChunkContext:
+    """A context carrying the pre-scan's layout for a play with HAMLET and OPHELIA."""
+    layout = {
+        "speaker_labels": ["HAMLET", "OPHELIA"],
+        "speech_indent": 0,
+        "indented_speech_blocks": False,
+        "wrap_width": 72,
+    }
+    return ChunkContext(**{**layout, **fields})  # type: ignore[arg-type]
+
+
+def items(text: str, chunk_context: ChunkContext) -> list[Item]:
+    return [(i.type, i.speakers, i.text) for i in parse_chunk(text, chunk_context).items]
+
+
+def test_a_chunk_starting_mid_speech_carries_the_speech_on() -> None:
+    ctx = context(open_speakers=["HAMLET"], paragraph_break=False)
+    assert parse_chunk("and so it ends.\n", ctx).continues_previous is True
+    assert items("and so it ends.\n\nOPHELIA.\nNo.\n", ctx) == [
+        ("line", ["HAMLET"], "and so it ends."),
+        ("line", ["OPHELIA"], "No."),
+    ]
+
+
+def test_a_chunk_starting_at_a_later_paragraph_of_a_speech_does_not_continue_it() -> None:
+    ctx = context(open_speakers=["HAMLET"], paragraph_break=True)
+    assert parse_chunk("Another paragraph.\n", ctx).continues_previous is False
+    assert items("Another paragraph.\n", ctx) == [("line", ["HAMLET"], "Another paragraph.")]
+
+
+def test_a_chunk_starting_right_after_a_label_starts_a_new_item() -> None:
+    ctx = context(open_speakers=["HAMLET"], after_label=True, paragraph_break=False)
+    assert parse_chunk("first words.\n", ctx).continues_previous is False
+    assert items("first words.\n", ctx) == [("line", ["HAMLET"], "first words.")]
+
+
+def test_a_chunk_starting_inside_a_bracket_continues_the_direction() -> None:
+    ctx = context(open_speakers=["HAMLET"], paragraph_break=False, open_bracket="]")
+    assert parse_chunk("window.] Look there.\n", ctx).continues_previous is True
+    assert items("window.] Look there.\n", ctx) == [
+        ("direction", [], "window."),
+        ("line", ["HAMLET"], "Look there."),
+    ]
+
+
+def test_a_chunk_starting_mid_direction_outside_a_speech_continues_it() -> None:
+    ctx = context(paragraph_break=False)
+    assert parse_chunk("and BOTTOM\n", ctx).continues_previous is True
+    assert items("and BOTTOM\n", ctx) == [("direction", [], "and BOTTOM")]
+
+
+def test_the_context_layout_is_used_over_what_the_chunk_shows() -> None:
+    # One mixed-case label is not enough to recognise a Moby e-text from the chunk alone.
+    text = "First Witch\n\n    When shall we three meet again\n\n    Exit\n    Anon.\n"
+    moby = ChunkContext(
+        speaker_labels=["First Witch"], speech_indent=4, indented_speech_blocks=True
+    )
+    assert items(text, moby) == [
+        ("line", ["First Witch"], "When shall we three meet again"),
+        ("direction", [], "Exit"),
+        ("line", ["First Witch"], "Anon."),
+    ]
+    assert {kind for kind, _, _ in items(text, ChunkContext())} == {"direction"}
+
+
+def test_without_the_pre_scan_a_chunk_judges_its_own_layout() -> None:
+    parse = parse_chunk("HAMLET.\nTo be.\n\nOPHELIA.\nMy lord.\n", ChunkContext(language="en"))
+    assert parse.language == "en"
+    assert [(i.type, i.speakers, i.text, i.offset) for i in parse.items] == [
+        ("line", ["HAMLET"], "To be.", 8),
+        ("line", ["OPHELIA"], "My lord.", 25),
+    ]
+
+
+def test_front_matter_fills_title_author_and_cast_never_items() -> None:
+    front = "DIE PROBE\nvon Anna Beispiel\n\nPersonen.\n  Anna, eine Witwe.\n\n"
+    ctx = context(front_matter_end=len(front), speaker_labels=["ANNA"])
+    parse = parse_chunk(front + "ANNA.\nHallo.\n", ctx)
+    assert (parse.title, parse.author) == ("Die Probe", "Anna Beispiel")
+    assert [(c.name, c.description) for c in parse.cast] == [("Anna", "eine Witwe")]
+    assert [(i.type, i.speakers, i.text, i.offset) for i in parse.items] == [
+        ("line", ["ANNA"], "Hallo.", len(front) + len("ANNA.\n")),
+    ]
+
+
+def test_a_chunk_without_front_matter_has_no_title() -> None:
+    parse = parse_chunk("DIE PROBE\n\nHAMLET.\nHi.\n", context())
+    assert (parse.title, parse.author, parse.cast) == (None, None, [])

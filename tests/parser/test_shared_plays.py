@@ -1,0 +1,60 @@
+"""The offline parser on the annotated development plays of ../shared/plays."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from playparse.assemble import parse_text
+from playparse.evaluate import TARGETS, evaluate
+
+PLAYS = Path(__file__).resolve().parents[2].parent / "shared" / "plays"
+CHUNK_SIZES = (200, 700, 2500, 20_000)
+
+
+def play_files() -> list[Any]:
+    """One parameter per case and text file, e.g. "emilia-galotti-de/play.colon.txt"."""
+    if not PLAYS.is_dir():
+        return [
+            pytest.param(
+                None, id="absent", marks=pytest.mark.skip(reason=f"no shared plays at {PLAYS}")
+            )
+        ]
+    files = sorted(PLAYS.glob("*/play*.txt"))
+    return [pytest.param(f, id=f"{f.parent.name}/{f.name}") for f in files]
+
+
+@cache
+def truth(case: Path) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads((case / "truth.json").read_text(encoding="utf-8"))
+    return result
+
+
+def test_every_case_has_a_text_and_its_truth() -> None:
+    if not PLAYS.is_dir():
+        pytest.skip(f"no shared plays at {PLAYS}")
+    cases = sorted(p for p in PLAYS.iterdir() if p.is_dir())
+    assert cases, f"no cases in {PLAYS}"
+    for case in cases:
+        assert (case / "truth.json").is_file(), case.name
+        assert list(case.glob("play*.txt")), case.name
+
+
+@pytest.mark.parametrize("path", play_files())
+def test_parse_meets_every_target(path: Path) -> None:
+    played = parse_text(path.read_text(encoding="utf-8")).export()
+    scores = evaluate(played, truth(path.parent))
+    assert scores.missed_targets() == {}, f"targets {TARGETS}, scores {scores.as_dict()}"
+
+
+@pytest.mark.parametrize("path", play_files())
+def test_every_chunk_size_gives_the_same_playbook(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    exports = {size: parse_text(text, chunk_size=size).export() for size in CHUNK_SIZES}
+    reference = exports[CHUNK_SIZES[-1]]
+    for size in CHUNK_SIZES[:-1]:
+        assert exports[size] == reference, f"chunk size {size} differs from {CHUNK_SIZES[-1]}"
