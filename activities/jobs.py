@@ -183,6 +183,7 @@ class JobActivities:
                 event=state.event,
                 detail=state.detail,
                 error=error,
+                priority=state.priority,
             )
         return job is not None
 

@@ -71,3 +71,4 @@ class RecordStateInput:
     event: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
     error: JobErrorInfo | None = None
+    priority: int | None = None

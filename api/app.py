@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from api.limits import UploadLimitMiddleware
 from api.problems import install_problem_handlers
-from api.routes import jobs, plays
+from api.routes import control, jobs, plays, stream
 from playparse.config import Settings
 from playparse.db.engine import create_engine, create_sessionmaker
 from playparse.db.migrate import upgrade
@@ -55,6 +55,8 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.include_router(jobs.router)
+    app.include_router(stream.router)
+    app.include_router(control.router)
     app.include_router(plays.router)
 
     @app.get("/api/health/live", tags=["health"])

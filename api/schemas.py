@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from playparse.db.models import Job, JobEvent
+from playparse.db.models import Job, JobEvent, utcnow
 from playparse.jobs import JobStatus, allowed_actions, progress_percent
 
 
@@ -30,6 +30,13 @@ class JobPublic(BaseModel):
     chunks_total: int
     lines_found: int
     chars_found: int
+    characters_found: int = Field(description="Distinct speakers found so far.")
+    attempt: int | None = Field(
+        description="While `retrying`: the attempt of the chunk that failed last."
+    )
+    eta_seconds: float | None = Field(
+        description="Estimated time left, from the pace of the chunks parsed so far."
+    )
     filename: str
     format: str
     provider: str
@@ -69,6 +76,9 @@ class JobPublic(BaseModel):
             chunks_total=job.chunks_total,
             lines_found=job.lines_found,
             chars_found=job.chars_found,
+            characters_found=job.characters_found,
+            attempt=job.attempt,
+            eta_seconds=eta_seconds(job, status),
             filename=job.filename,
             format=job.format,
             provider=job.provider,
@@ -85,6 +95,18 @@ class JobPublic(BaseModel):
             started_at=job.started_at,
             completed_at=job.completed_at,
         )
+
+
+def eta_seconds(job: Job, status: JobStatus, now: datetime | None = None) -> float | None:
+    """Time left at the pace since parsing began or last resumed; None until there is a pace."""
+    if status not in (JobStatus.RUNNING, JobStatus.RETRYING) or job.pace_since is None:
+        return None
+    done = job.chunks_done - job.pace_chunks
+    remaining = job.chunks_total - job.chunks_done
+    elapsed = ((now or utcnow()) - job.pace_since).total_seconds()
+    if done <= 0 or elapsed <= 0:
+        return None
+    return round(remaining * elapsed / done, 1)
 
 
 class JobList(BaseModel):

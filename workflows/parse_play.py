@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from temporalio import workflow
 from temporalio.common import Priority
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from activities.chunks import ChunkActivities
@@ -18,8 +18,8 @@ with workflow.unsafe.imports_passed_through():
         ParseChunkInput,
         RecordStateInput,
     )
-    from playparse.jobs import JobStage, JobStatus
-    from playparse.temporal import JOB_STATUS, temporal_priority
+    from playparse.jobs import JobAction, JobStage, JobStatus, allowed_actions
+    from playparse.temporal import JOB_STATUS, PRIORITY, temporal_priority
     from workflows import policies
 
 
@@ -65,6 +65,11 @@ class ParsePlayWorkflow:
         self._progress = Progress()
         self._pause_requested = False
         self._priority = Priority()
+        self._input: ParsePlayInput | None = None
+
+    # Signals are for people at the Temporal CLI and Web UI; they cannot be refused. The API
+    # uses the updates below, whose validators refuse what the job's state does not allow
+    # before anything enters the history.
 
     @workflow.signal
     def pause(self) -> None:
@@ -76,16 +81,85 @@ class ParsePlayWorkflow:
         """Carry on with the next chunk."""
         self._pause_requested = False
 
+    @workflow.update
+    def pause_job(self) -> Progress:
+        """Like the pause signal; once this returns, no further chunk starts."""
+        self._pause_requested = True
+        return self._progress
+
+    @pause_job.validator
+    def _validate_pause(self) -> None:
+        self._require(JobAction.PAUSE)
+
+    @workflow.update
+    def resume_job(self) -> Progress:
+        self._pause_requested = False
+        return self._progress
+
+    @resume_job.validator
+    def _validate_resume(self) -> None:
+        self._require(JobAction.RESUME)
+
+    @workflow.update
+    async def set_priority(self, priority: int) -> Progress:
+        """Change the priority of the chunks not yet started (5 most urgent, 1 least)."""
+        self._priority = temporal_priority(priority)
+        if self._input is not None:
+            self._input.priority = priority
+        workflow.upsert_search_attributes([PRIORITY.value_set(priority)])
+        await self._record(
+            RecordStateInput(
+                job_id=workflow.info().workflow_id,
+                event="priority",
+                detail={"priority": priority},
+                priority=priority,
+            )
+        )
+        return self._progress
+
+    @set_priority.validator
+    def _validate_priority(self, priority: int) -> None:
+        if not 1 <= priority <= 5:
+            raise ApplicationError(
+                "priority must be between 1 and 5", type="InvalidPriority", non_retryable=True
+            )
+        if self._effective_status().is_final:
+            self._require(None)
+
     @workflow.query
     def progress(self) -> Progress:
         return self._progress
 
+    def _effective_status(self) -> JobStatus:
+        """The status that decides which actions are allowed; a requested pause counts."""
+        status = JobStatus(self._progress.status)
+        if self._pause_requested and not status.is_final:
+            return JobStatus.PAUSED
+        return status
+
+    def _require(self, action: JobAction | None) -> None:
+        status = self._effective_status()
+        allowed = allowed_actions(status)
+        if action is None or action.value not in allowed:
+            verb = action.value if action else "change"
+            raise ApplicationError(
+                f"cannot {verb} a job that is {status.value}",
+                {"status": status.value, "allowed_actions": allowed},
+                type="JobStateError",
+                non_retryable=True,
+            )
+
     @workflow.run
     async def run(self, input: ParsePlayInput) -> ParsePlayResult:
+        self._input = input
         self._pause_requested = self._pause_requested or input.paused
         self._priority = temporal_priority(input.priority)
         chunk_index: int | None = None
         try:
+            # A job paused while queued stays paused until it is resumed. Runs recorded before
+            # this existed went straight to extraction; the patch keeps them replaying.
+            if workflow.patched("pause-while-queued"):
+                await self._wait_while_paused()
             await self._set_state(JobStatus.RUNNING, JobStage.EXTRACTING, "started")
             await workflow.execute_activity_method(
                 JobActivities.extract_text,
@@ -124,12 +198,14 @@ class ParsePlayWorkflow:
                     priority=self._priority,
                 )
                 chunk_index = None
+                _raise_if_cancel_requested()
                 self._progress.chunks_done += 1
                 self._show_progress(input)
                 if workflow.info().is_continue_as_new_suggested():
                     await workflow.wait_condition(workflow.all_handlers_finished)
                     input.paused = self._pause_requested
                     workflow.continue_as_new(input)
+            _raise_if_cancel_requested()
             await self._set_state(None, JobStage.ASSEMBLING, "stage")
             assembled = await workflow.execute_activity_method(
                 JobActivities.assemble_play,
@@ -144,6 +220,7 @@ class ParsePlayWorkflow:
                 "completed",
                 {"play_id": assembled.play_id, "title": assembled.title, "lines": assembled.lines},
             )
+            await workflow.wait_condition(workflow.all_handlers_finished)
             return ParsePlayResult(
                 job_id=input.job_id,
                 play_id=assembled.play_id,
@@ -155,14 +232,18 @@ class ParsePlayWorkflow:
                 lines=assembled.lines,
                 directions=assembled.directions,
             )
-        except asyncio.CancelledError:
-            await self._set_state(
-                JobStatus.CANCELLED, None, "cancelled", {"chunks_done": self._progress.chunks_done}
-            )
-            raise
-        except ActivityError as error:
-            if isinstance(error.cause, CancelledError):
+        except (asyncio.CancelledError, ActivityError) as error:
+            # A cancel shows up as CancelledError, or as the cancelled activity's error when
+            # the workflow waited for the activity to stop.
+            if is_cancelled_exception(error):
+                await self._set_state(
+                    JobStatus.CANCELLED,
+                    None,
+                    "cancelled",
+                    {"chunks_done": self._progress.chunks_done},
+                )
                 raise
+            assert isinstance(error, ActivityError)
             failure = _describe(error, chunk_index)
             await self._set_state(
                 JobStatus.FAILED,
@@ -192,26 +273,30 @@ class ParsePlayWorkflow:
         detail: dict[str, object] | None = None,
         error: JobErrorInfo | None = None,
     ) -> None:
-        job_id = workflow.info().workflow_id
-        await workflow.execute_activity_method(
-            JobActivities.record_state,
+        await self._record(
             RecordStateInput(
-                job_id=job_id,
+                job_id=workflow.info().workflow_id,
                 status=status.value if status else None,
                 stage=stage.value if stage else None,
                 event=event,
                 detail=dict(detail or ({"stage": stage.value} if stage else {})),
                 error=error,
-            ),
-            start_to_close_timeout=policies.DB_TIMEOUT,
-            retry_policy=policies.DB_RETRY,
-            priority=self._priority,
+            )
         )
         if status is not None and status.value != self._progress.status:
             self._progress.status = status.value
             workflow.upsert_search_attributes([JOB_STATUS.value_set(status.value)])
         if stage is not None:
             self._progress.stage = stage.value
+
+    async def _record(self, state: RecordStateInput) -> None:
+        await workflow.execute_activity_method(
+            JobActivities.record_state,
+            state,
+            start_to_close_timeout=policies.DB_TIMEOUT,
+            retry_policy=policies.DB_RETRY,
+            priority=self._priority,
+        )
 
     def _show_progress(self, input: ParsePlayInput) -> None:
         done, total = self._progress.chunks_done, self._progress.chunks_total
@@ -220,6 +305,18 @@ class ParsePlayWorkflow:
             f"**{input.filename or input.job_id}**: {self._progress.status}, "
             f"{self._progress.stage or ''} {done}/{total} chunks ({percent}%)"
         )
+
+
+def _raise_if_cancel_requested() -> None:
+    """Honour a cancel that arrived while an activity was finishing anyway.
+
+    Temporal delivers a workflow cancel once, as a cancellation of the awaited activity; if
+    that activity completes regardless, the await returns normally and the request would be
+    lost. The task still counts the pending cancellation, so it is checked after each step.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError()
 
 
 def _describe(error: ActivityError, chunk: int | None) -> JobErrorInfo:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import secrets
@@ -14,15 +15,18 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
-from api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
+from api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep, is_valid_id
 from api.problems import Problem
 from api.schemas import JobEventList, JobEventPublic, JobList, JobPublic
+from playparse import assemble, outline
 from playparse.config import Settings
 from playparse.db import jobs as jobs_repo
 from playparse.db import plays as plays_repo
 from playparse.db.models import Job
+from playparse.errors import ParseError
 from playparse.extraction import detect_format
 from playparse.jobs import JobError, JobStatus
+from playparse.schema import ChunkParse
 from playparse.temporal import (
     FILENAME,
     JOB_STATUS,
@@ -43,13 +47,17 @@ def new_job_id() -> str:
 
 
 async def load_job(session: SessionDep, tenant: str, job_id: str) -> Job:
-    job = await jobs_repo.get_job(session, job_id=job_id, tenant_id=tenant)
+    job = (
+        await jobs_repo.get_job(session, job_id=job_id, tenant_id=tenant)
+        if is_valid_id(job_id)
+        else None
+    )
     if job is None:
         raise Problem(404, "job-not-found", f"no job with id {job_id!r}")
     return job
 
 
-def _accepted(job: Job) -> JSONResponse:
+def accepted(job: Job) -> JSONResponse:
     return JSONResponse(
         JobPublic.of(job).model_dump(mode="json"),
         status_code=202,
@@ -149,8 +157,8 @@ async def create_job(
         if existing is None:
             raise
         return _replay(existing, request_hash)
-    await _start_workflow(temporal, settings, job, session)
-    return _accepted(job)
+    await start_workflow(temporal, settings, job, session)
+    return accepted(job)
 
 
 def _replay(existing: Job, request_hash: str) -> JSONResponse:
@@ -158,12 +166,10 @@ def _replay(existing: Job, request_hash: str) -> JSONResponse:
         raise Problem(
             422, "idempotency-key-reused", "this Idempotency-Key was used for a different request"
         )
-    return _accepted(existing)
+    return accepted(existing)
 
 
-async def _start_workflow(
-    client: Client, settings: Settings, job: Job, session: SessionDep
-) -> None:
+async def start_workflow(client: Client, settings: Settings, job: Job, session: SessionDep) -> None:
     try:
         await client.start_workflow(
             ParsePlayWorkflow.run,
@@ -254,9 +260,18 @@ async def list_job_events(
 
 
 @router.get("/{job_id}/result", responses={409: {"description": "Job not completed"}})
-async def get_job_result(job_id: str, session: SessionDep, tenant: TenantDep) -> Response:
-    """The parsed play as playbook/v1 JSON, once the job has completed."""
+async def get_job_result(
+    job_id: str,
+    session: SessionDep,
+    tenant: TenantDep,
+    partial: Annotated[
+        bool, Query(description="Assemble the chunks parsed so far, in any state.")
+    ] = False,
+) -> Response:
+    """The parsed play as playbook/v1 JSON, once the job has completed (or partial=true)."""
     job = await load_job(session, tenant, job_id)
+    if partial:
+        return await _partial_result(session, job)
     play = await plays_repo.play_for_job(session, job_id=job.id)
     if job.status != JobStatus.COMPLETED.value or play is None:
         raise Problem(
@@ -269,3 +284,35 @@ async def get_job_result(job_id: str, session: SessionDep, tenant: TenantDep) ->
     playbook = await plays_repo.load_playbook(session, play=play)
     body: dict[str, Any] = playbook.export()
     return JSONResponse(body)
+
+
+async def _partial_result(session: SessionDep, job: Job) -> Response:
+    results = await jobs_repo.chunk_results(session, job_id=job.id)
+    parses: list[ChunkParse] = []
+    previous = -1
+    for result in results:
+        parse = ChunkParse.model_validate(result.result)
+        if result.index != previous + 1:
+            # A gap: the chunk before this one is missing, so nothing carries over into it.
+            parse.continues_previous = False
+        parses.append(parse)
+        previous = result.index
+    play_outline = outline.Outline.model_validate(job.outline) if job.outline else None
+    try:
+        playbook = await asyncio.to_thread(assemble.assemble, parses, play_outline)
+    except ParseError as error:
+        raise Problem(
+            409,
+            "nothing-parsed-yet",
+            "no chunk of this job has been parsed yet",
+            job_status=job.status,
+            allowed_actions=JobPublic.of(job).allowed_actions,
+        ) from error
+    return JSONResponse(
+        playbook.export(),
+        headers={
+            "X-Playparse-Partial": "true",
+            "X-Chunks-Done": str(len(results)),
+            "X-Chunks-Total": str(job.chunks_total),
+        },
+    )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from playparse.db.models import Chunk, ChunkResult, Document, Job, JobEvent, utcnow
 from playparse.db.upsert import insert_ignoring_conflicts
+from playparse.heuristic_patterns import label_key
 from playparse.jobs import JobError, JobStatus, can_transition
 
 
@@ -174,11 +175,14 @@ async def record_state(
     event: str | None = None,
     detail: dict[str, Any] | None = None,
     error: JobError | None = None,
+    attempt: int | None = None,
+    priority: int | None = None,
 ) -> Job | None:
     """Move the job projection to a new status/stage and log the event; None if not allowed.
 
     A final job accepts nothing but a retry back to `queued`, so a late write from an activity
-    that finished after a cancel cannot resurrect it.
+    that finished after a cancel cannot resurrect it. Leaving `retrying` clears the retry's
+    attempt and error; entering the parsing stage or resuming restarts the pace measurement.
     """
     job = await session.get(Job, job_id, with_for_update=True, populate_existing=True)
     if job is None:
@@ -197,8 +201,21 @@ async def record_state(
             job.completed_at = now
         if status == JobStatus.QUEUED:
             job.completed_at = None
+    if status == JobStatus.RETRYING:
+        job.attempt = attempt
+    elif status is not None and current == JobStatus.RETRYING:
+        job.attempt = None
+        if error is None and job.error_retryable:
+            job.error_type = job.error_message = job.error_chunk = job.error_retryable = None
+    if status == JobStatus.QUEUED:
+        job.error_type = job.error_message = job.error_chunk = job.error_retryable = None
+        job.attempt = None
     if stage is not None:
         job.stage = stage
+    if stage == "parsing" or event == "resumed":
+        job.pace_since, job.pace_chunks = now, job.chunks_done
+    if priority is not None:
+        job.priority = priority
     if error is not None:
         job.error_type = error.type
         job.error_message = error.message
@@ -278,10 +295,21 @@ async def refresh_counters(session: AsyncSession, *, job_id: str) -> None:
             ).where(ChunkResult.job_id == job_id)
         )
     ).one()
+    speakers: set[str] = set()
+    for labels in await session.scalars(
+        select(ChunkResult.speakers).where(ChunkResult.job_id == job_id)
+    ):
+        speakers.update(label_key(label) for label in labels or ())
     await session.execute(
         update(Job)
         .where(Job.id == job_id)
-        .values(chunks_done=done, lines_found=lines, chars_found=chars, updated_at=utcnow())
+        .values(
+            chunks_done=done,
+            lines_found=lines,
+            chars_found=chars,
+            characters_found=len(speakers),
+            updated_at=utcnow(),
+        )
     )
 
 
@@ -290,3 +318,21 @@ async def chunk_results(session: AsyncSession, *, job_id: str) -> list[ChunkResu
         select(ChunkResult).where(ChunkResult.job_id == job_id).order_by(ChunkResult.index)
     )
     return list(result.scalars())
+
+
+async def requeue(session: AsyncSession, *, job_id: str) -> Job | None:
+    """Move a failed or cancelled job back to `queued` for another run; None if not allowed.
+
+    The row is locked while it is checked, so two retries at once start one run.
+    """
+    job = await session.get(Job, job_id, with_for_update=True, populate_existing=True)
+    if job is None or JobStatus(job.status) not in (JobStatus.FAILED, JobStatus.CANCELLED):
+        return None
+    job.runs += 1
+    return await record_state(
+        session,
+        job_id=job_id,
+        status=JobStatus.QUEUED,
+        event="retried",
+        detail={"run": job.runs, "previous": job.status},
+    )

@@ -92,6 +92,12 @@ class Job(Base):
     chunks_done: Mapped[int] = mapped_column(default=0)
     lines_found: Mapped[int] = mapped_column(default=0)
     chars_found: Mapped[int] = mapped_column(default=0)
+    characters_found: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The attempt of the chunk now waiting to be retried, while the job is `retrying`.
+    attempt: Mapped[int | None]
+    # Parsing pace for the time-left estimate: chunks done since `pace_since` (reset on resume).
+    pace_since: Mapped[datetime | None]
+    pace_chunks: Mapped[int] = mapped_column(default=0, server_default="0")
     outline: Mapped[dict[str, Any] | None]
     error_type: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
@@ -140,6 +146,8 @@ class ChunkResult(Base):
     result: Mapped[dict[str, Any]]
     lines: Mapped[int] = mapped_column(default=0)
     chars: Mapped[int] = mapped_column(default=0)
+    # Speaker labels the chunk's lines name, for the job's count of characters found so far.
+    speakers: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     input_tokens: Mapped[int] = mapped_column(default=0)
     output_tokens: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

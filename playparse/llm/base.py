@@ -35,6 +35,29 @@ class UnknownProvider(PlayparseError):
     type = "UnknownProvider"
 
 
+class ProviderError(PlayparseError):
+    """A provider call that failed; `retryable` faults are retried by Temporal.
+
+    `retry_after` (seconds) is the provider's own word on when to try again (Retry-After).
+    """
+
+    type = "ProviderError"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        type: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+        if type is not None:
+            self.type = type
+
+
 class HeuristicProvider:
     """The offline rule-based parser: deterministic, free, no network."""
 

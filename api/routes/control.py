@@ -1,0 +1,240 @@
+"""Steering a job: pause, resume, cancel, retry and priority.
+
+Pause, resume and priority go to the workflow as updates: their validators decide against the
+workflow's own state, so the check and the act cannot race. Cancel is Temporal's cancellation
+request, which only an open workflow accepts. Retry moves a failed or cancelled job back to
+`queued` in one guarded write, then starts a new run of the same workflow id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio.client import (
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
+from api.problems import Problem
+from api.routes.jobs import accepted, load_job, start_workflow
+from api.schemas import JobPublic
+from playparse.db import jobs as jobs_repo
+from playparse.db.models import Job
+from playparse.jobs import JobAction, JobStatus, allowed_actions
+from workflows.parse_play import ParsePlayWorkflow
+
+router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+
+# How long an update waits for a worker to take it; a job whose workers are all down is
+# steered through a signal instead, which the workflow reads when a worker returns.
+UPDATE_TIMEOUT = timedelta(seconds=5)
+# How long a cancel waits for the job to show `cancelled` before answering.
+CANCEL_SETTLE_S = 2.0
+# How long a retry waits for the previous run to close.
+PREVIOUS_RUN_CLOSE_S = 10.0
+
+_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The job's state does not allow the action"}
+}
+
+
+class JobPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    priority: int = Field(ge=1, le=5, description="1 (least urgent) to 5 (most urgent)")
+
+
+def conflict(status: str, detail: str, allowed: list[str] | None = None) -> Problem:
+    if allowed is None:
+        allowed = allowed_actions(JobStatus(status))
+    return Problem(409, "action-not-allowed", detail, job_status=status, allowed_actions=allowed)
+
+
+async def _fresh(session: SessionDep, tenant: str, job_id: str) -> Job:
+    session.expire_all()
+    return await load_job(session, tenant, job_id)
+
+
+async def _update(
+    handle: WorkflowHandle[Any, Any], call: Callable[[], Awaitable[object]], job: Job
+) -> bool:
+    """Run a workflow update; False when no worker took it in time. 409 when refused."""
+    try:
+        await call()
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        if isinstance(cause, ApplicationError) and cause.type == "JobStateError":
+            info = cause.details[0] if cause.details else {}
+            raise conflict(
+                info.get("status", job.status), cause.message, info.get("allowed_actions")
+            ) from error
+        raise Problem(422, "validation-error", str(cause or error)) from error
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        return False
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise conflict(job.status, f"the job is {job.status}") from error
+        raise Problem(503, "temporal-unavailable", "Temporal did not answer") from error
+    return True
+
+
+def _require_open(job: Job, action: JobAction) -> None:
+    status = JobStatus(job.status)
+    if status.is_final:
+        raise conflict(job.status, f"cannot {action.value} a job that is {job.status}")
+
+
+@router.post("/{job_id}/pause", status_code=202, response_model=JobPublic, responses=_CONFLICT)
+async def pause_job(
+    job_id: str, session: SessionDep, temporal: TemporalDep, tenant: TenantDep
+) -> JSONResponse:
+    """Stop starting chunks; running chunks finish and are kept, then the job is `paused`."""
+    job = await load_job(session, tenant, job_id)
+    _require_open(job, JobAction.PAUSE)
+    handle = temporal.get_workflow_handle(job.id)
+    taken = await _update(
+        handle,
+        lambda: handle.execute_update(ParsePlayWorkflow.pause_job, rpc_timeout=UPDATE_TIMEOUT),
+        job,
+    )
+    if not taken:
+        await _signal_without_worker(session, handle, job, JobAction.PAUSE)
+    return accepted(await _fresh(session, tenant, job_id))
+
+
+@router.post("/{job_id}/resume", status_code=202, response_model=JobPublic, responses=_CONFLICT)
+async def resume_job(
+    job_id: str, session: SessionDep, temporal: TemporalDep, tenant: TenantDep
+) -> JSONResponse:
+    """Carry on with the next chunk."""
+    job = await load_job(session, tenant, job_id)
+    _require_open(job, JobAction.RESUME)
+    handle = temporal.get_workflow_handle(job.id)
+    taken = await _update(
+        handle,
+        lambda: handle.execute_update(ParsePlayWorkflow.resume_job, rpc_timeout=UPDATE_TIMEOUT),
+        job,
+    )
+    if not taken:
+        await _signal_without_worker(session, handle, job, JobAction.RESUME)
+    return accepted(await _fresh(session, tenant, job_id))
+
+
+async def _signal_without_worker(
+    session: SessionDep, handle: WorkflowHandle[Any, Any], job: Job, action: JobAction
+) -> None:
+    """No worker is there to decide: check against the job row and leave a durable signal."""
+    if action.value not in allowed_actions(JobStatus(job.status)):
+        raise conflict(job.status, f"cannot {action.value} a job that is {job.status}")
+    if action == JobAction.PAUSE:
+        await handle.signal(ParsePlayWorkflow.pause)
+    else:
+        await handle.signal(ParsePlayWorkflow.resume)
+
+
+@router.post("/{job_id}/cancel", status_code=202, response_model=JobPublic, responses=_CONFLICT)
+async def cancel_job(
+    job_id: str, session: SessionDep, temporal: TemporalDep, tenant: TenantDep
+) -> JSONResponse:
+    """Stop the job now; chunks already parsed stay readable (`result?partial=true`)."""
+    job = await load_job(session, tenant, job_id)
+    _require_open(job, JobAction.CANCEL)
+    handle = temporal.get_workflow_handle(job.id)
+    try:
+        await handle.cancel()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            job = await _fresh(session, tenant, job_id)
+            raise conflict(job.status, f"the job is {job.status}") from error
+        raise Problem(503, "temporal-unavailable", "Temporal did not answer") from error
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + CANCEL_SETTLE_S
+    while True:
+        job = await _fresh(session, tenant, job_id)
+        if JobStatus(job.status).is_final or loop.time() > deadline:
+            return accepted(job)
+        await asyncio.sleep(0.05)
+
+
+@router.post("/{job_id}/retry", status_code=202, response_model=JobPublic, responses=_CONFLICT)
+async def retry_job(
+    job_id: str,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    tenant: TenantDep,
+) -> JSONResponse:
+    """Run a failed or cancelled job again; chunks already parsed are reused, not re-parsed."""
+    job = await load_job(session, tenant, job_id)
+    previous = job.status
+    requeued = await jobs_repo.requeue(session, job_id=job.id)
+    if requeued is None:
+        await session.rollback()
+        job = await _fresh(session, tenant, job_id)
+        raise conflict(job.status, f"cannot retry a job that is {job.status}")
+    await session.commit()
+    handle = temporal.get_workflow_handle(job.id)
+    if not await _closed(handle):
+        await jobs_repo.record_state(
+            session, job_id=job.id, status=JobStatus(previous), event="retry-refused"
+        )
+        await session.commit()
+        raise conflict(previous, "the previous run is still closing; try again in a moment")
+    job = await _fresh(session, tenant, job_id)
+    await start_workflow(temporal, settings, job, session)
+    return accepted(job)
+
+
+async def _closed(handle: WorkflowHandle[Any, Any]) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PREVIOUS_RUN_CLOSE_S
+    while True:
+        try:
+            description = await handle.describe()
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return True
+            raise Problem(503, "temporal-unavailable", "Temporal did not answer") from error
+        if description.status != WorkflowExecutionStatus.RUNNING:
+            return True
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.1)
+
+
+@router.patch("/{job_id}", status_code=202, response_model=JobPublic, responses=_CONFLICT)
+async def patch_job(
+    job_id: str,
+    patch: JobPatch,
+    session: SessionDep,
+    temporal: TemporalDep,
+    tenant: TenantDep,
+) -> JSONResponse:
+    """Change a job's priority; it applies to the chunks that have not started yet."""
+    job = await load_job(session, tenant, job_id)
+    if JobStatus(job.status).is_final:
+        raise conflict(job.status, f"cannot change a job that is {job.status}")
+    handle = temporal.get_workflow_handle(job.id)
+    taken = await _update(
+        handle,
+        lambda: handle.execute_update(
+            ParsePlayWorkflow.set_priority, patch.priority, rpc_timeout=UPDATE_TIMEOUT
+        ),
+        job,
+    )
+    if not taken:
+        raise Problem(
+            503, "no-worker", "no worker took the change; try again when workers are running"
+        )
+    return accepted(await _fresh(session, tenant, job_id))
