@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 
 from activities.chunks import ChunkActivities
 from activities.jobs import JobActivities
+from playparse import reconcile
 from playparse.config import Settings
 from playparse.db.engine import create_engine, create_sessionmaker
 from playparse.llm.base import Providers, default_providers
@@ -60,7 +61,8 @@ async def main() -> None:
     settings = Settings()
     engine = create_engine(settings.resolved_database_url)
     client = await connect(settings.temporal_address, settings.temporal_namespace)
-    worker = build_worker(client, settings, create_sessionmaker(engine))
+    sessions = create_sessionmaker(engine)
+    worker = build_worker(client, settings, sessions)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -69,7 +71,9 @@ async def main() -> None:
         log.info(
             "worker polling task queue %s at %s", settings.task_queue, settings.temporal_address
         )
+        reconciler = asyncio.create_task(reconcile.run_forever(client, sessions))
         await stop.wait()
+        reconciler.cancel()
         log.info("stopping: waiting for running activities")
     await engine.dispose()
 

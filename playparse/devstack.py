@@ -20,6 +20,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from playparse import reconcile
 from playparse.config import Settings
 from playparse.db.engine import create_engine, create_sessionmaker
 from playparse.db.migrate import upgrade
@@ -233,6 +234,7 @@ async def run_stack(
         )
         worker_task = asyncio.create_task(worker.run(), name="worker")
         api_task = asyncio.create_task(api.serve(), name="api")
+        reconciler = asyncio.create_task(reconcile.run_forever(client, sessions))
         try:
             while not (api.started and await worker_is_polling(client, settings.task_queue)):
                 for task in (worker_task, api_task):
@@ -259,6 +261,7 @@ async def run_stack(
             if hook is not None:
                 await asyncio.gather(hook, return_exceptions=True)
         finally:
+            reconciler.cancel()
             api.should_exit = True
             if not worker_task.done():
                 await worker.shutdown()
