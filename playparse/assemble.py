@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from playparse import chunking, heuristic, outline
 from playparse.errors import ParseError
+from playparse.heuristic_layout import WRAP_SLACK
 from playparse.heuristic_patterns import label_key
 from playparse.outline import Outline
 from playparse.schema import (
@@ -23,8 +24,6 @@ from playparse.schema import (
 )
 
 UNTITLED = "Untitled play"
-# A printed line this close to the wrap width was wrapped by the typesetter, not by the poet.
-_WRAP_SLACK = 12
 
 
 def reflow(text: str, wrap_width: int) -> str:
@@ -34,7 +33,7 @@ def reflow(text: str, wrap_width: int) -> str:
         return text
     parts = [lines[0]]
     for before, line in zip(lines, lines[1:], strict=False):
-        wrapped = len(before) >= wrap_width - _WRAP_SLACK
+        wrapped = len(before) >= wrap_width - WRAP_SLACK
         parts.append((" " if wrapped else "\n") + line)
     return re.sub(r"[ \t]+", " ", "".join(parts))
 

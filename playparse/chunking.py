@@ -9,6 +9,9 @@ from dataclasses import dataclass
 DEFAULT_TARGET = 2500
 MIN_TARGET = 200
 MAX_TARGET = 20_000
+# A line up to this many targets long is kept whole, so chunks start at line starts; only a
+# longer one (a whole document without line breaks) is cut inside.
+LONG_LINE = 10
 
 # Where a chunk may end, best first. In printed plays a line that starts at the margin after a
 # blank line is almost always a speaker label or a heading; a line opening with a word in
@@ -70,14 +73,22 @@ def _nearest(points: list[int], low: int, high: int, goal: int) -> int | None:
     return best
 
 
+def _next_line_start(line_starts: list[int], after: int, limit: int) -> int | None:
+    """The first line start after `after`, if it comes before `limit`."""
+    k = bisect.bisect_right(line_starts, after)
+    if k < len(line_starts) and line_starts[k] <= limit:
+        return line_starts[k]
+    return None
+
+
 def plan_chunks(
     text: str, target_size: int = DEFAULT_TARGET, *, keep_together: int = 0
 ) -> list[Chunk]:
     """Plan chunks of about `target_size` characters that cover `text` exactly.
 
     Chunks end before a speaker label or heading when one lies within reach, else at a
-    paragraph break, else at a line end; no chunk exceeds twice the target, and only a line
-    longer than that is ever cut in the middle.
+    paragraph break, else at a line end. A chunk exceeds twice the target only to keep a long
+    line whole (up to LONG_LINE targets), or to keep the front matter together.
 
     Args:
         text: the whole play.
@@ -99,7 +110,7 @@ def plan_chunks(
             low, high, goal = start + target // 2, start + 2 * target, start + target
             if start == 0 and keep_together > low:
                 low, goal, high = keep_together, keep_together, keep_together + 2 * target
-            end = high
+            end = _next_line_start(points[_LINE], high, start + LONG_LINE * target) or high
             for rank in (_BEST, _LABEL, _PARAGRAPH, _LINE):
                 found = _nearest(points[rank], low, high, goal)
                 if found is not None:

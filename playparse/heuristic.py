@@ -17,6 +17,7 @@ from playparse.heuristic_patterns import (
     CAST_HEADING,
     LABEL_ALONE,
     LABEL_INLINE,
+    PARTICLES,
     TITLE_LINE,
     clean_label,
     is_capitals,
@@ -168,8 +169,11 @@ class Reader:
         before_ok = state.paragraph_break or (
             previous is not None and match_heading(previous.strip()) is not None
         )
+        # A heading with text after its number could be a line of speech ("Act one more
+        # time"); one that is only keyword and number stands alone even without a blank after.
         after_ok = (
-            following is None
+            heading.setting is None
+            or following is None
             or not next_is_adjacent
             or match_heading(following.strip()) is not None
         )
@@ -182,15 +186,34 @@ class Reader:
         else:
             state.scene, state.scene_title = heading.number, heading.title
         state.speakers, state.speech_text = [], False
+        # "ACT I. SCENE I. Elsinore." opens the act and its first scene at once.
+        inner = None
+        if heading.kind == "act" and heading.setting:
+            inner = match_heading(heading.setting)
+        title = heading.title
+        if inner is not None and inner.kind == "scene":
+            title = heading.title[: len(heading.title) - len(heading.setting or "")].strip()
+            title = title.rstrip(".:,;–—- ")
         self.items.append(
             ParsedItem(
                 type=heading.kind,
-                text=heading.title,
+                text=title,
                 number=heading.number,
-                setting=heading.setting,
+                setting=None if inner is not None else heading.setting,
                 offset=at,
             )
         )
+        if inner is not None and inner.kind == "scene":
+            state.scene, state.scene_title = inner.number, inner.title
+            self.items.append(
+                ParsedItem(
+                    type="scene",
+                    text=inner.title,
+                    number=inner.number,
+                    setting=inner.setting,
+                    offset=at + len(heading.title) - len(inner.title),
+                )
+            )
         return True
 
     def _is_label(self, name: str, indent: int) -> bool:
@@ -215,7 +238,8 @@ class Reader:
             return True
         inline = LABEL_INLINE.match(line)
         if inline is not None and self._is_label(inline["name"], indent):
-            if not (self.state.paragraph_break or is_capitals(inline["name"])):
+            accepted_form = clean_label(inline["name"]) in self.forms and inline["punct"] == ":"
+            if not (self.state.paragraph_break or is_capitals(inline["name"]) or accepted_form):
                 return False
             self._start_speech(inline["name"], at)
             if inline["aside"]:
@@ -273,12 +297,11 @@ class Reader:
             pos = end + 1
             while pos < len(text) and text[pos] in ".,:; ":
                 pos += 1
-        rest = text[pos:]
-        for m in _INLINE_DIRECTION.finditer(rest):
-            self._spoken(rest[: m.start()], at + pos)
-            self._direction_segment(m.group()[1:-1], at + pos + m.start())
-            pos, rest = pos + m.end(), rest[m.end() :]
-        self._spoken(rest, at + pos)
+        for m in _INLINE_DIRECTION.finditer(text, pos):
+            self._spoken(text[pos : m.start()], at + pos)
+            self._direction_segment(m.group()[1:-1], at + m.start())
+            pos = m.end()
+        self._spoken(text[pos:], at + pos)
 
     def _spoken(self, text: str, at: int) -> None:
         text = text.strip()
@@ -363,7 +386,7 @@ def pretty_name(text: str) -> str:
     words: list[str] = []
     for word in text.split():
         lower = word.lower()
-        if words and lower in ("von", "van", "de", "der", "di", "du", "da"):
+        if words and lower in PARTICLES:
             words.append(lower)
         else:
             words.append("-".join(part[:1].upper() + part[1:].lower() for part in word.split("-")))

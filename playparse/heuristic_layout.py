@@ -65,11 +65,28 @@ def _skip_bracketed(lines: list[str], i: int) -> int:
     return i
 
 
+# Lines within this many characters of the width count as filled to it.
+WRAP_SLACK = 12
+NO_WRAP = 10_000
+
+
 def _wrap_width(lines: list[str]) -> int:
+    """The width the typesetter wrapped prose at; NO_WRAP when nothing looks wrapped.
+
+    A wrapped line is filled nearly to the width and its sentence runs on into the next line,
+    which then often starts in lower case; verse lines start with a capital letter.
+    """
     lengths = sorted(len(line.rstrip().expandtabs(4)) for line in lines if line.strip())
     if len(lengths) < 20:
         return DEFAULT_WRAP
-    return lengths[int(len(lengths) * 0.98)]
+    width = lengths[int(len(lengths) * 0.98)]
+    filled = runs_on = 0
+    for line, following in zip(lines, lines[1:], strict=False):
+        nxt = following.strip()
+        if len(line.rstrip().expandtabs(4)) >= width - WRAP_SLACK and nxt[:1].isalpha():
+            filled += 1
+            runs_on += nxt[0].islower()
+    return width if filled and runs_on * 4 >= filled else NO_WRAP
 
 
 def detect_layout(text: str, known: Iterable[str] = ()) -> Layout:

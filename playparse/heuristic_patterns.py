@@ -122,7 +122,7 @@ def match_heading(line: str) -> Heading | None:
 
 # --- speaker labels ----------------------------------------------------------------------------
 
-_PARTICLES = frozenset(
+PARTICLES = frozenset(
     "von van der de du di da del della des la le of the and und et y e и zu".split()
 )
 _ABBREVIATIONS = "Dr Mr Mrs Ms St Sr Sra Prof Mme Mlle Hr Fr Frl Jr Gen Capt Col Lt Sgt M".split()
@@ -145,7 +145,7 @@ def label_key(label: str) -> str:
 
 def is_capitals(name: str) -> bool:
     """True for a name printed in capitals ("DER PRINZ", "DR. VON BRAUSEPULVER")."""
-    words = [w for w in name.split() if w.casefold() not in _PARTICLES or w.isupper()]
+    words = [w for w in name.split() if w.casefold() not in PARTICLES or w.isupper()]
     letters = "".join(c for w in words for c in w if c.isalpha())
     if len(letters) < 2 or not letters.isupper():
         return False
@@ -158,7 +158,7 @@ def is_name_like(name: str) -> bool:
     words = name.split()
     return (
         bool(words)
-        and all(w[0].isupper() or w.casefold() in _PARTICLES for w in words)
+        and all(w[0].isupper() or w.casefold() in PARTICLES for w in words)
         and words[0][0].isupper()
     )
 

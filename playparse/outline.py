@@ -143,6 +143,8 @@ def find_front_matter_end(text: str) -> int | None:
             has_front = any(other.strip() for _, other in lines[:i])
             if not has_front or (i > _MAX_FRONT_LINES and cast_at is None):
                 return None
+            if cast_at is None:
+                return _prologue_start(text, lines[:i], offset)
             return offset
         if cast_at is None and CAST_HEADING.match(line):
             cast_at = i
@@ -163,6 +165,28 @@ def find_front_matter_end(text: str) -> int | None:
         if seen_blank and match and clean_label(match["name"]) in forms and indent_of(line) <= 2:
             return offset
     return None
+
+
+def _prologue_start(text: str, before: list[tuple[int, str]], heading_at: int) -> int | None:
+    """Where the play starts when speech comes before the first heading (a prologue).
+
+    A line before the heading counts as a speaker label when it is printed like one (name
+    and a period or colon) and the same name speaks in the body.
+    """
+    speakers = {clean_label(label) for label in detect_layout(text[heading_at:]).labels}
+    previous_blank = True
+    for offset, line in before:
+        match = LABEL_ALONE.match(line) or LABEL_INLINE.match(line)
+        if (
+            previous_blank
+            and match is not None
+            and match["punct"]
+            and clean_label(match["name"]) in speakers
+        ):
+            has_title = any(other.strip() for _, other in before if _ < offset)
+            return offset if has_title else None
+        previous_blank = not line.strip()
+    return heading_at
 
 
 def _slug(name: str) -> str:

@@ -115,11 +115,6 @@ def test_pretty_name(printed: str, written: str) -> None:
     assert pretty_name(printed) == written
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: pretty_name lowers only von/van/de/der/di/du/da, not 'of' and the other "
-    "particles the label patterns know",
-)
 @pytest.mark.parametrize(
     ("printed", "written"),
     [("EARL OF WESTMORELAND", "Earl of Westmoreland"), ("DUKE OF YORK", "Duke of York")],

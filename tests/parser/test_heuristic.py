@@ -157,11 +157,6 @@ def test_brackets_and_underscores_mark_directions_inside_a_line_parentheses_do_n
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a second inline direction on a line is matched against the unsliced line, "
-    "so the direction is repeated inside the speech and the end of the line is lost",
-)
 def test_two_directions_inside_one_line() -> None:
     text = "ÉLISE. Eh bien ! [Elle sort.] Adieu [Elle revient.] Bonjour, mon ami.\n"
     assert read(text, ["ÉLISE"]) == [
@@ -239,11 +234,6 @@ def headings_and_lines(text: str, labels: list[str]) -> tuple[list[object], list
     return headings, lines
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a heading must be followed by a blank line, so a scene heading with its "
-    "setting printed on the next line is lost, and the second one is read as speech",
-)
 def test_a_scene_heading_with_the_setting_on_the_next_line() -> None:
     text = (
         "ACT I\n\nSCENE II.\nA room of state in the castle.\n\nHAMLET.\nTo be.\n\n"
@@ -255,11 +245,6 @@ def test_a_scene_heading_with_the_setting_on_the_next_line() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a heading must be followed by a blank line, so one followed directly by a "
-    "speaker label is read as a direction",
-)
 def test_a_scene_heading_followed_directly_by_a_label() -> None:
     text = "ACT I\n\nSCENE 1\nHAMLET: To be.\nOPHELIA: No.\n\nSCENE 2\nHAMLET: Yes.\n"
     assert headings_and_lines(text, ["HAMLET", "OPHELIA"]) == (

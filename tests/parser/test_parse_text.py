@@ -194,21 +194,11 @@ That birds would sing and think it were not night.
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the wrap width is taken from the longest lines even when nothing is wrapped, "
-    "so a play in verse has most of its line breaks joined as if it were prose",
-)
 def test_a_play_in_verse_keeps_its_line_breaks() -> None:
     (speech,) = parse_text(VERSE).acts[0].scenes[0].items
     assert speech.text == VERSE.removeprefix("ROMEO.\n").rstrip("\n")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: 'ACT I. SCENE I. Elsinore.' on one line opens the act only; the scene's "
-    "number and setting are lost",
-)
 def test_act_and_scene_headings_on_one_line() -> None:
     text = (
         "ACT I. SCENE I. Elsinore. A platform before the castle.\n\nBERNARDO.\nWho's there?\n\n"
@@ -221,12 +211,6 @@ def test_act_and_scene_headings_on_one_line() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a line longer than twice the chunk size is cut mid-line, and the next chunk "
-    "starts from the state at the start of that line (before its label), so the rest of the "
-    "speech becomes stage directions and words are split",
-)
 def test_a_speech_on_one_very_long_line_survives_small_chunks() -> None:
     long = " ".join(["Das ist ein langer Absatz ohne Zeilenumbruch, wie ihn Word liefert."] * 12)
     text = f"Erster Akt\n\nWENDLA. {long}\n\nFRAU BERGMANN. Ja.\n"
@@ -234,11 +218,6 @@ def test_a_speech_on_one_very_long_line_survives_small_chunks() -> None:
     assert parse_text(text, chunk_size=200).export() == parse_text(text).export()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: detect_layout accepts mixed-case 'Name:' labels used twice, but the reader "
-    "takes them only after a blank line, so speeches on consecutive lines become one speech",
-)
 def test_mixed_case_colon_labels_on_consecutive_lines() -> None:
     text = "Anna: Hallo, wie geht es dir?\nBen: Gut, danke.\nAnna: Schön.\nBen: Und dir?\n"
     assert view(parse_text(text))[2:] == [
