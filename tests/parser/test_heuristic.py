@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from playparse.heuristic import Reader, ReaderState
 from playparse.heuristic_layout import Layout
 
