@@ -97,7 +97,7 @@ class JobActivities:
             assert document is not None
             await session.refresh(document, ["text"])
             text = document.text or ""
-        play_outline, chunks = await asyncio.to_thread(_plan, text, job.chunk_size)
+        play_outline, chunks = await heartbeating(asyncio.to_thread(_plan, text, job.chunk_size))
         rows = [
             {
                 "index": chunk.index,
@@ -134,7 +134,9 @@ class JobActivities:
                 f"{job.chunks_total - len(parses)} chunks have no result", type="MissingChunks"
             )
         try:
-            playbook = await asyncio.to_thread(assemble.assemble, parses, play_outline)
+            playbook = await heartbeating(
+                asyncio.to_thread(assemble.assemble, parses, play_outline)
+            )
         except PlayparseError as error:
             raise non_retryable(error) from error
         async with self._sessions.begin() as session:

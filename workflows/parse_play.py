@@ -174,6 +174,7 @@ class ParsePlayWorkflow:
                 JobActivities.plan_chunks,
                 JobRef(input.job_id),
                 start_to_close_timeout=policies.PLAN_TIMEOUT,
+                heartbeat_timeout=policies.STEP_HEARTBEAT,
                 retry_policy=policies.DB_RETRY,
                 priority=self._priority,
             )
@@ -211,6 +212,7 @@ class ParsePlayWorkflow:
                 JobActivities.assemble_play,
                 JobRef(input.job_id),
                 start_to_close_timeout=policies.ASSEMBLE_TIMEOUT,
+                heartbeat_timeout=policies.STEP_HEARTBEAT,
                 retry_policy=policies.DB_RETRY,
                 priority=self._priority,
             )

@@ -21,7 +21,7 @@ PERMANENT_ERRORS = [
 ]
 
 # Bookkeeping against our own database: quick, and worth retrying for a while if it hiccups.
-DB_TIMEOUT = timedelta(seconds=30)
+DB_TIMEOUT = timedelta(seconds=10)
 DB_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     backoff_coefficient=2.0,
@@ -41,8 +41,11 @@ EXTRACT_RETRY = RetryPolicy(
     non_retryable_error_types=PERMANENT_ERRORS,
 )
 
+# Planning and assembling heartbeat while they work, so a worker that dies during them is
+# noticed within the heartbeat timeout rather than the whole time limit.
 PLAN_TIMEOUT = timedelta(minutes=2)
 ASSEMBLE_TIMEOUT = timedelta(minutes=5)
+STEP_HEARTBEAT = timedelta(seconds=10)
 
 # One provider call per chunk. Heartbeats every second let cancel and pause reach a chunk
 # within a second or two; the heartbeat timeout notices a worker that died mid-chunk.
