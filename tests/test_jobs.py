@@ -58,6 +58,36 @@ def test_nothing_else_leaves_a_final_state_or_skips_running(
     assert not can_transition(current, new)
 
 
+# DESIGN.md's diagram, edge by edge, plus queued -> failed for a job Temporal would not accept.
+DOCUMENTED = {
+    (S.QUEUED, S.RUNNING),
+    (S.RUNNING, S.COMPLETED),
+    (S.RUNNING, S.FAILED),
+    (S.RUNNING, S.CANCELLED),
+    (S.RUNNING, S.PAUSED),
+    (S.PAUSED, S.RUNNING),
+    (S.QUEUED, S.PAUSED),
+    (S.RETRYING, S.PAUSED),
+    (S.RUNNING, S.RETRYING),
+    (S.RETRYING, S.RUNNING),
+    (S.RETRYING, S.FAILED),
+    (S.RETRYING, S.CANCELLED),
+    (S.QUEUED, S.CANCELLED),
+    (S.PAUSED, S.CANCELLED),
+    (S.FAILED, S.QUEUED),
+    (S.CANCELLED, S.QUEUED),
+    (S.QUEUED, S.FAILED),
+}
+
+
+@pytest.mark.parametrize("current", list(S))
+@pytest.mark.parametrize("new", list(S))
+def test_every_pair_of_states_is_allowed_exactly_as_documented(
+    current: JobStatus, new: JobStatus
+) -> None:
+    assert can_transition(current, new) == (current == new or (current, new) in DOCUMENTED)
+
+
 def test_only_retry_is_offered_on_failed_and_cancelled_jobs() -> None:
     assert allowed_actions(S.FAILED) == ["retry"]
     assert allowed_actions(S.CANCELLED) == ["retry"]
