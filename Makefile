@@ -43,5 +43,8 @@ format: install
 	.venv/bin/ruff format .
 	.venv/bin/ruff check --fix .
 
+bench: install
+	.venv/bin/python -m bench
+
 clean:
 	rm -rf .venv .tools .playparse .pytest_cache .mypy_cache .ruff_cache

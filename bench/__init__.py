@@ -1,0 +1,1 @@
+"""Benchmarks for playparse: `make bench` runs them all and writes bench/results/latest.*."""

@@ -1,0 +1,221 @@
+"""Shared benchmark helpers: an embedded stack in a temp dir, percentiles and the results file."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import os
+import socket
+import tempfile
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from playparse.config import Settings
+from playparse.db.engine import create_engine, create_sessionmaker
+from playparse.db.migrate import upgrade
+from playparse.devstack import EmbeddedServer, TemporalDevServer
+from playparse.llm.base import Providers
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS_DIR = REPO / "bench" / "results"
+# The ground-truth plays live beside the repository (../shared/plays).
+SHARED_PLAYS = REPO.parent / "shared" / "plays"
+EXAMPLE_PLAY = REPO / "examples" / "emilia-galotti.txt"
+
+Better = Literal["higher", "lower"]
+
+
+# --- results -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """One benchmark figure; `target` None means reported, not judged."""
+
+    name: str
+    value: float
+    unit: str
+    target: float | None = None
+    better: Better | None = None
+
+    @property
+    def met(self) -> bool | None:
+        if self.target is None or self.better is None:
+            return None
+        if self.better == "higher":
+            return self.value >= self.target
+        return self.value <= self.target
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "value": self.value,
+            "unit": self.unit,
+            "target": self.target,
+            "better": self.better,
+            "met": self.met,
+        }
+
+
+def write_results(rows: Sequence[Row], results_dir: Path = RESULTS_DIR) -> Path:
+    """Merge `rows` into latest.json by name and regenerate latest.md; returns latest.json.
+
+    Rows of other benchmarks already in the file are kept in their place; a row with a known
+    name replaces the old one, a new name is appended.
+    """
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / "latest.json"
+    merged: dict[str, dict[str, Any]] = {}
+    if path.exists():
+        for row in json.loads(path.read_text(encoding="utf-8")):
+            merged[row["name"]] = row
+    for row in rows:
+        merged[row.name] = row.as_dict()
+    table = list(merged.values())
+    _replace(path, json.dumps(table, indent=2, ensure_ascii=False) + "\n")
+    _replace(results_dir / "latest.md", render_markdown(table))
+    return path
+
+
+def render_markdown(rows: Sequence[dict[str, Any]]) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (see bench/README.md); a target of `-` is reported, not judged.",
+        "",
+        "| name | value | unit | target | met |",
+        "|---|---:|---|---:|---|",
+    ]
+    for row in rows:
+        target = "-" if row["target"] is None else f"{row['target']:g}"
+        if row["target"] is not None and row["better"]:
+            target = ("≥ " if row["better"] == "higher" else "≤ ") + target
+        met = {True: "yes", False: "**no**", None: "-"}[row["met"]]
+        lines.append(
+            f"| {row['name']} | {_number(row['value'])} | {row['unit']} | {target} | {met} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _number(value: float) -> str:
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.1f}"
+
+
+def _replace(path: Path, text: str) -> None:
+    # Written beside the target and renamed, so a reader never sees half a file.
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def show(rows: Sequence[Row]) -> None:
+    """Print rows as aligned lines."""
+    for row in rows:
+        sign = "≥" if row.better == "higher" else "≤"
+        target = "" if row.target is None else f"  (target {sign} {row.target:g})"
+        verdict = {True: "  met", False: "  NOT MET", None: ""}[row.met]
+        print(f"  {row.name:<22} {_number(row.value):>14} {row.unit:<8}{target}{verdict}")
+
+
+# --- statistics --------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """The `fraction` quantile with linear interpolation between ranks (numpy's default)."""
+    if not values:
+        raise ValueError("no values")
+    ordered = sorted(values)
+    position = fraction * (len(ordered) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def p50(values: Sequence[float]) -> float:
+    return percentile(values, 0.50)
+
+
+def p95(values: Sequence[float]) -> float:
+    return percentile(values, 0.95)
+
+
+# --- the embedded stack ------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    """A running stack: Temporal dev server, SQLite, one worker and the API over real HTTP."""
+
+    settings: Settings
+    temporal: Client
+    sessions: async_sessionmaker[AsyncSession]
+    http: httpx.AsyncClient
+
+
+@contextlib.asynccontextmanager
+async def embedded_stack(providers: Providers) -> AsyncIterator[Stack]:
+    """Start a throwaway stack in a temp dir whose worker uses `providers`."""
+    from api.app import create_app
+    from worker import build_worker
+
+    with tempfile.TemporaryDirectory(prefix="playparse-bench-") as tmp:
+        data_dir = Path(tmp)
+        host = "127.0.0.1"
+        server = TemporalDevServer(
+            data_dir=data_dir / "temporal", host=host, port=free_port(), ui_port=None
+        )
+        # Explicit values: PLAYPARSE_* variables of the shell must not point the bench elsewhere.
+        settings = Settings(
+            data_dir=data_dir,
+            database_url=f"sqlite+aiosqlite:///{data_dir / 'playparse.db'}",
+            temporal_address=server.address,
+            task_queue="bench",
+            api_host=host,
+            api_port=free_port(),
+            default_provider="heuristic",
+        )
+        client = await server.start()
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            await upgrade(engine)
+            sessions = create_sessionmaker(engine)
+            worker = build_worker(client, settings, sessions, providers)
+            app = create_app(settings, temporal=client, sessions=sessions)
+            api = EmbeddedServer(
+                uvicorn.Config(
+                    app, host=host, port=settings.api_port, log_level="warning", lifespan="on"
+                )
+            )
+            async with worker:
+                api_task = asyncio.create_task(api.serve(), name="api")
+                try:
+                    while not api.started:
+                        if api_task.done():
+                            api_task.result()
+                            raise RuntimeError("the API stopped during start-up")
+                        await asyncio.sleep(0.02)
+                    base_url = f"http://{host}:{settings.api_port}"
+                    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+                        yield Stack(settings, client, sessions, http)
+                finally:
+                    api.should_exit = True
+                    await asyncio.gather(api_task, return_exceptions=True)
+        finally:
+            await engine.dispose()
+            await server.stop()
