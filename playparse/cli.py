@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
 import time
+from collections.abc import Callable
+from datetime import datetime
 from enum import IntEnum, StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from playparse.client import ApiError, PlayparseClient, Unreachable
+from playparse.client import ApiError, PlayparseClient, ServerSentEvent, Unreachable
 
 app = typer.Typer(
     help="Parse theatre plays into structured playbooks with durable jobs.",
@@ -22,10 +26,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 FINAL = {"completed", "failed", "cancelled"}
+# How often `watch` opens the stream again when it ends before the job does.
+STREAM_RESTARTS = 3
+T = TypeVar("T")
 
 
 class Exit(IntEnum):
@@ -51,12 +58,33 @@ def _client() -> PlayparseClient:
 
 
 def _fail(error: ApiError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {error.message}")
+    """Show the error as one line on stderr; the exit code says what kind it was."""
+    message = error.detail
+    allowed = error.problem.get("allowed_actions")
+    if error.status == 409 and isinstance(allowed, list):
+        message += f" (allowed: {', '.join(str(a) for a in allowed) or 'none'})"
+    elif error.status and error.status >= 500:
+        message += f" (HTTP {error.status})"
+    err.print(f"[red]error:[/red] {escape(message)}")
     if isinstance(error, Unreachable):
         return typer.Exit(Exit.UNREACHABLE)
     if error.status in (404, 409):
         return typer.Exit(Exit.NOT_FOUND)
     return typer.Exit(Exit.USAGE if error.status and error.status < 500 else Exit.UNREACHABLE)
+
+
+def _call(action: Callable[[PlayparseClient], T]) -> T:
+    """Run one exchange with the API, turning its errors into an exit."""
+    with _client() as client:
+        try:
+            return action(client)
+        except ApiError as error:
+            raise _fail(error) from None
+
+
+def _say(line: str) -> None:
+    """One line of data on stdout, printed as is (no markup, no emoji codes)."""
+    out.print(line, markup=False, emoji=False)
 
 
 def _print_json(data: Any) -> None:
@@ -74,13 +102,26 @@ def _show_job(job: dict[str, Any], output: Output) -> None:
     if output == Output.json:
         _print_json(job)
         return
-    out.print(_job_line(job))
+    _say(_job_line(job))
     if job.get("stage") and job["status"] not in FINAL:
-        out.print(f"  stage: {job['stage']}")
+        _say(f"  stage: {job['stage']}")
     if job.get("error"):
-        out.print(f"  error: {job['error']['message']}")
+        _say(f"  error: {job['error']['message']}")
     if job.get("play_id"):
-        out.print(f"  play: {job['play_id']}")
+        _say(f"  play: {job['play_id']}")
+
+
+def _show_action(job: dict[str, Any], output: Output) -> None:
+    """The job after a pause, resume, cancel, retry or priority change."""
+    if output == Output.json:
+        _print_json(job)
+    else:
+        _say(f"{_job_line(job)}  priority {job['priority']}")
+
+
+def _exit_for(job: dict[str, Any]) -> None:
+    if job["status"] in ("failed", "cancelled"):
+        raise typer.Exit(Exit.JOB_FAILED)
 
 
 def wait_for_job(client: PlayparseClient, job_id: str, *, interval: float = 0.5) -> dict[str, Any]:
@@ -93,7 +134,7 @@ def wait_for_job(client: PlayparseClient, job_id: str, *, interval: float = 0.5)
             f"{job['chunks_total']} chunks ({job['progress']}%)"
         )
         if line != last and err.is_terminal:
-            err.print(f"  {job_id}: {line}")
+            err.print(f"  {job_id}: {line}", markup=False)
             last = line
         if job["status"] in FINAL:
             return job
@@ -112,16 +153,14 @@ def parse(
 ) -> None:
     """Submit FILE (PDF, DOCX or text) for parsing."""
     options = {"provider": provider, "model": model, "chunk_size": chunk_size, "priority": priority}
-    with _client() as client:
-        try:
-            job = client.submit(file, options=options)
-            if wait:
-                job = wait_for_job(client, job["id"])
-        except ApiError as error:
-            raise _fail(error) from None
+
+    def submit(client: PlayparseClient) -> dict[str, Any]:
+        job = client.submit(file, options=options)
+        return wait_for_job(client, job["id"]) if wait else job
+
+    job = _call(submit)
     _show_job(job, output)
-    if job["status"] in ("failed", "cancelled"):
-        raise typer.Exit(Exit.JOB_FAILED)
+    _exit_for(job)
 
 
 @app.command()
@@ -130,17 +169,14 @@ def jobs(
     limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
     output: OutputOpt = Output.text,
 ) -> None:
-    """List jobs, newest first."""
-    with _client() as client:
-        try:
-            page = client.jobs(status=status, limit=limit)
-        except ApiError as error:
-            raise _fail(error) from None
+    """List jobs, newest first; failed jobs show why (`--status failed`: the dead letters)."""
+    page = _call(lambda client: client.jobs(status=status, limit=limit))
     if output == Output.json:
         _print_json(page)
         return
     for job in page["data"]:
-        out.print(_job_line(job))
+        reason = f"  error: {job['error']['message']}" if job.get("error") else ""
+        _say(_job_line(job) + reason)
     if not page["data"]:
         err.print("no jobs")
 
@@ -148,28 +184,157 @@ def jobs(
 @app.command()
 def job(job_id: str, output: OutputOpt = Output.text) -> None:
     """Show one job."""
-    with _client() as client:
-        try:
-            data = client.job(job_id)
-        except ApiError as error:
-            raise _fail(error) from None
-    _show_job(data, output)
+    _show_job(_call(lambda client: client.job(job_id)), output)
 
 
 @app.command()
-def result(job_id: str, output: OutputOpt = Output.json) -> None:
+def result(
+    job_id: str,
+    partial: Annotated[
+        bool, typer.Option("--partial", help="the chunks parsed so far, in any state")
+    ] = False,
+    output: OutputOpt = Output.json,
+) -> None:
     """Print a completed job's playbook (playbook/v1 JSON)."""
-    with _client() as client:
-        try:
-            playbook = client.result(job_id)
-        except ApiError as error:
-            raise _fail(error) from None
+    playbook = _call(lambda client: client.result(job_id, partial=partial))
     if output == Output.json:
         _print_json(playbook)
         return
-    out.print(f"{playbook['title']}")
+    _say(f"{playbook['title']}{' (partial)' if partial else ''}")
     for act in playbook["acts"]:
-        out.print(f"  {act.get('title') or 'Act'}: {len(act['scenes'])} scenes")
+        _say(f"  {act.get('title') or 'Act'}: {len(act['scenes'])} scenes")
+
+
+@app.command()
+def pause(job_id: str, output: OutputOpt = Output.text) -> None:
+    """Pause a job: chunks already running finish, no new chunk starts."""
+    _show_action(_call(lambda client: client.pause(job_id)), output)
+
+
+@app.command()
+def resume(job_id: str, output: OutputOpt = Output.text) -> None:
+    """Resume a paused job."""
+    _show_action(_call(lambda client: client.resume(job_id)), output)
+
+
+@app.command()
+def cancel(job_id: str, output: OutputOpt = Output.text) -> None:
+    """Cancel a job; what was parsed stays readable with `result --partial`."""
+    _show_action(_call(lambda client: client.cancel(job_id)), output)
+
+
+@app.command()
+def retry(
+    job_id: str,
+    wait: Annotated[bool, typer.Option("--wait", help="wait until the job ends")] = False,
+    output: OutputOpt = Output.text,
+) -> None:
+    """Run a failed or cancelled job again, reusing every chunk already parsed."""
+
+    def run(client: PlayparseClient) -> dict[str, Any]:
+        job = client.retry(job_id)
+        return wait_for_job(client, job_id) if wait else job
+
+    job = _call(run)
+    if wait:
+        _show_job(job, output)
+        _exit_for(job)
+    else:
+        _show_action(job, output)
+
+
+@app.command("priority")
+def set_priority(
+    job_id: str,
+    level: Annotated[
+        int, typer.Argument(min=1, max=5, metavar="N", help="1 (least) to 5 (most urgent)")
+    ],
+    output: OutputOpt = Output.text,
+) -> None:
+    """Change the priority of a job's chunks not started yet."""
+    _show_action(_call(lambda client: client.set_priority(job_id, level)), output)
+
+
+@app.command()
+def watch(job_id: str, output: OutputOpt = Output.text) -> None:
+    """Follow a job's events live until it ends; exit 1 if it failed or was cancelled."""
+
+    def follow(client: PlayparseClient) -> dict[str, Any]:
+        last_id: str | None = None
+        for restart in range(STREAM_RESTARTS):
+            if restart:
+                time.sleep(0.5 * restart)
+            for event in client.events(job_id, last_event_id=last_id, resume=restart > 0):
+                last_id = event.id or last_id
+                _show_event(event, output)
+            # The server ends the stream once the job is final; a proxy or a server going
+            # down may end it sooner, and then the stream is opened again after the last id.
+            with contextlib.suppress(Unreachable):
+                job = client.job(job_id)
+                if job["status"] in FINAL:
+                    return job
+        raise Unreachable(f"the event stream of job {job_id} keeps ending before the job")
+
+    try:
+        job = _call(follow)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    if job["status"] != "completed":
+        reason = job["error"]["message"] if job.get("error") else None
+        verb = "was cancelled" if job["status"] == "cancelled" else "failed"
+        err.print(
+            f"[red]error:[/red] job {job_id} {verb}" + (f": {escape(reason)}" if reason else "")
+        )
+    _exit_for(job)
+
+
+def _show_event(event: ServerSentEvent, output: Output) -> None:
+    try:
+        data = json.loads(event.data)
+    except ValueError:
+        data = {"kind": event.event, "data": event.data}
+    if not isinstance(data, dict):
+        data = {"kind": event.event, "data": data}
+    if output == Output.json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+        return
+    kind = str(data.get("kind") or event.event)
+    detail = data.get("detail")
+    detail = detail if isinstance(detail, dict) else {}
+    _say(f"{_clock(data.get('created_at'))}  {kind:<10}  {event_summary(kind, detail)}".rstrip())
+
+
+def _clock(stamp: object) -> str:
+    try:
+        return datetime.fromisoformat(str(stamp)).astimezone().strftime("%H:%M:%S")
+    except ValueError:
+        return str(stamp)
+
+
+def event_summary(kind: str, d: dict[str, Any]) -> str:
+    """A few words on what an event says, e.g. "chunk 12/53  41 lines"."""
+    if kind == "chunk":
+        return f"chunk {d.get('chunks_done')}/{d.get('chunks_total')}  {d.get('lines')} lines"
+    if kind in ("started", "stage"):
+        return str(d.get("stage", ""))
+    if kind == "submitted":
+        return f"{d.get('filename')} ({d.get('format')}, {d.get('bytes')} bytes)"
+    if kind == "planned":
+        return f"{d.get('chunks')} chunks, {d.get('chars')} characters"
+    if kind == "retrying":
+        return f"chunk {d.get('chunk')} attempt {d.get('attempt')} failed: {d.get('error')}"
+    if kind == "recovered":
+        return f"chunk {d.get('chunk')} succeeded on attempt {d.get('attempt')}"
+    if kind == "completed" and "title" in d:
+        return f"{d.get('title')}: {d.get('lines')} lines, play {d.get('play_id')}"
+    if kind == "failed" and ("message" in d or "reason" in d):
+        return str(d.get("message") or d.get("reason"))
+    if kind == "cancelled" and "chunks_done" in d:
+        return f"after {d['chunks_done']} chunks"
+    if kind == "retried":
+        return f"run {d.get('run')} (was {d.get('previous')})"
+    return "  ".join(f"{key}={value}" for key, value in d.items())
 
 
 @app.command()
