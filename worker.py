@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from datetime import timedelta
@@ -16,7 +17,7 @@ from activities.jobs import JobActivities
 from playparse import reconcile
 from playparse.config import Settings
 from playparse.db.engine import create_engine, create_sessionmaker
-from playparse.llm.base import Providers, default_providers
+from playparse.llm.base import LLM_PROVIDERS, Providers, default_providers
 from playparse.temporal import connect
 from workflows.parse_play import ParsePlayWorkflow
 
@@ -33,9 +34,13 @@ def build_worker(
     *,
     task_queue: str | None = None,
 ) -> Worker:
-    """A worker for the job workflows and their activities, with its dependencies injected."""
+    """A worker for the job workflows and their activities, with its dependencies injected.
+
+    Chunks parsed by the heuristic parser run here too; LLM chunks run on the providers' own
+    task queues (see `build_llm_workers`).
+    """
     jobs = JobActivities(sessions, settings)
-    chunks = ChunkActivities(sessions, providers or default_providers())
+    chunks = ChunkActivities(sessions, providers or default_providers(settings), settings)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
@@ -55,6 +60,42 @@ def build_worker(
     )
 
 
+def build_llm_workers(
+    client: Client,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    providers: Providers | None = None,
+    *,
+    task_queue: str | None = None,
+) -> list[Worker]:
+    """One worker per configured LLM provider, on that provider's task queue.
+
+    Temporal's task-queue rate limit holds each provider's request rate across all workers;
+    concurrency per provider is max_concurrent_llm_calls per worker process.
+    """
+    providers = providers or default_providers(settings)
+    chunks = ChunkActivities(sessions, providers, settings)
+    base = task_queue or settings.task_queue
+    rates = {
+        "anthropic": settings.anthropic_requests_per_s,
+        "openai": settings.openai_requests_per_s,
+    }
+    return [
+        Worker(
+            client,
+            task_queue=f"{base}-{name}",
+            activities=[chunks.parse_chunk],
+            max_concurrent_activities=settings.max_concurrent_llm_calls,
+            max_task_queue_activities_per_second=rates.get(name),
+            max_heartbeat_throttle_interval=timedelta(seconds=1),
+            default_heartbeat_throttle_interval=timedelta(seconds=1),
+            graceful_shutdown_timeout=timedelta(seconds=20),
+        )
+        for name in providers.names
+        if name in LLM_PROVIDERS
+    ]
+
+
 async def main() -> None:
     """Run workers until SIGTERM or SIGINT, then let running activities finish or hand back."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -62,14 +103,21 @@ async def main() -> None:
     engine = create_engine(settings.resolved_database_url)
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     sessions = create_sessionmaker(engine)
-    worker = build_worker(client, settings, sessions)
+    providers = default_providers(settings)
+    worker = build_worker(client, settings, sessions, providers)
+    llm_workers = build_llm_workers(client, settings, sessions, providers)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    async with worker:
+    async with contextlib.AsyncExitStack() as running:
+        for each in (worker, *llm_workers):
+            await running.enter_async_context(each)
         log.info(
-            "worker polling task queue %s at %s", settings.task_queue, settings.temporal_address
+            "worker polling task queue %s at %s (providers: %s)",
+            settings.task_queue,
+            settings.temporal_address,
+            ", ".join(providers.names),
         )
         reconciler = asyncio.create_task(reconcile.run_forever(client, sessions))
         await stop.wait()

@@ -11,20 +11,30 @@ from temporalio.exceptions import ApplicationError
 from activities.heartbeat import heartbeating
 from activities.jobs import non_retryable
 from activities.types import ParseChunkInput, ParseChunkResult
+from playparse.config import Settings
 from playparse.db import jobs as jobs_repo
-from playparse.db.models import ChunkResult
+from playparse.db import llm as llm_repo
+from playparse.db.models import ChunkResult, Job, utcnow
 from playparse.errors import PlayparseError
 from playparse.jobs import JobError, JobStatus
-from playparse.llm.base import ProviderError, Providers
-from playparse.schema import ChunkContext
+from playparse.llm.base import LLM_PROVIDERS, Provider, ProviderError, ProviderResult, Providers
+from playparse.llm.pricing import cost_usd, estimate_tokens
+from playparse.llm.prompt import PROMPT_VERSION
+from playparse.schema import ChunkContext, ChunkParse
 
 
 class ChunkActivities:
     """Activities on single chunks; dependencies come from worker.py."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], providers: Providers) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        providers: Providers,
+        settings: Settings | None = None,
+    ) -> None:
         self._sessions = sessions
         self._providers = providers
+        self._settings = settings or Settings()
 
     @activity.defn(name="parse_chunk")
     async def parse_chunk(self, input: ParseChunkInput) -> ParseChunkResult:
@@ -43,24 +53,48 @@ class ChunkActivities:
             chunk, text = await jobs_repo.chunk_with_text(
                 session, job_id=input.job_id, index=input.index
             )
+            job = await jobs_repo.get_job(session, job_id=input.job_id)
+        if job is None:
+            raise ApplicationError("job vanished", type="JobNotFound", non_retryable=True)
         context = ChunkContext.model_validate(chunk.context)
         try:
             provider = self._providers.get(input.provider)
-            result = await heartbeating(provider.parse_chunk(text, context, model=input.model))
-        except ProviderError as error:
-            if not error.retryable:
-                raise non_retryable(error) from error
-            await self._show_retrying(input, error.type, error.message)
-            delay = timedelta(seconds=error.retry_after) if error.retry_after else None
-            raise ApplicationError(
-                error.message, type=error.type, next_retry_delay=delay
-            ) from error
         except PlayparseError as error:
             raise non_retryable(error) from error
-        except Exception as error:
-            # An unexpected fault (a bug, a dropped connection) gets Temporal's retries too.
-            await self._show_retrying(input, type(error).__name__, str(error) or repr(error))
-            raise
+        llm = input.provider in LLM_PROVIDERS
+        model = input.model or getattr(provider, "default_model", None)
+        key = (
+            llm_repo.cache_key(input.provider, model or "", PROMPT_VERSION, text, chunk.context)
+            if llm
+            else None
+        )
+        result: ProviderResult | None = None
+        cached = False
+        if key is not None and not job.fresh:
+            async with self._sessions() as session:
+                hit = await llm_repo.cached_answer(session, key=key)
+            if hit is not None:
+                result = ProviderResult(parse=ChunkParse.model_validate(hit.result))
+                cached = True
+        if result is None:
+            if llm:
+                await self._check_breaker(input)
+            self._check_budget(job, input, provider, model, text)
+            result = await self._call(input, provider, text, context, llm)
+            if key is not None:
+                async with self._sessions.begin() as session:
+                    await llm_repo.keep_answer(
+                        session,
+                        row={
+                            "key": key,
+                            "provider": input.provider,
+                            "model": model or "",
+                            "prompt_version": PROMPT_VERSION,
+                            "result": result.parse.model_dump(mode="json"),
+                            "input_tokens": result.input_tokens,
+                            "output_tokens": result.output_tokens,
+                        },
+                    )
         lines = [item for item in result.parse.items if item.type == "line"]
         chars = sum(
             len(item.text) for item in result.parse.items if item.type in ("line", "direction")
@@ -80,6 +114,10 @@ class ChunkActivities:
                     "speakers": speakers,
                     "input_tokens": result.input_tokens,
                     "output_tokens": result.output_tokens,
+                    "cost_usd": cost_usd(
+                        input.provider, model, result.input_tokens, result.output_tokens
+                    ),
+                    "cached": cached,
                 },
             )
             job = await jobs_repo.get_job(session, job_id=input.job_id)
@@ -97,6 +135,9 @@ class ChunkActivities:
                         "chunks_done": job.chunks_done,
                         "chunks_total": job.chunks_total,
                         "attempt": activity.info().attempt,
+                        "cached": cached,
+                        "input_tokens": result.input_tokens,
+                        "output_tokens": result.output_tokens,
                     },
                 )
             if job.status == JobStatus.RETRYING.value:
@@ -108,6 +149,86 @@ class ChunkActivities:
                     detail={"chunk": input.index, "attempt": activity.info().attempt},
                 )
         return ParseChunkResult(input.job_id, input.index, len(lines), chars, reused=not new)
+
+    async def _call(
+        self,
+        input: ParseChunkInput,
+        provider: Provider,
+        text: str,
+        context: ChunkContext,
+        llm: bool,
+    ) -> ProviderResult:
+        """One provider call, its failures sorted into retryable and permanent."""
+        try:
+            result = await heartbeating(provider.parse_chunk(text, context, model=input.model))
+        except ProviderError as error:
+            if not error.retryable:
+                raise non_retryable(error) from error
+            if llm:
+                await self._count_failure(input.provider, error.message)
+            await self._show_retrying(input, error.type, error.message)
+            delay = timedelta(seconds=error.retry_after) if error.retry_after else None
+            raise ApplicationError(
+                error.message, type=error.type, next_retry_delay=delay
+            ) from error
+        except PlayparseError as error:
+            raise non_retryable(error) from error
+        except Exception as error:
+            # An unexpected fault (a bug, a dropped connection) gets Temporal's retries too.
+            await self._show_retrying(input, type(error).__name__, str(error) or repr(error))
+            raise
+        if llm:
+            async with self._sessions.begin() as session:
+                await llm_repo.record_success(session, provider=input.provider)
+        return result
+
+    async def _check_breaker(self, input: ParseChunkInput) -> None:
+        """While a provider rests after repeated failures, its chunks wait (shown retrying)."""
+        async with self._sessions() as session:
+            until = await llm_repo.breaker_open_until(session, provider=input.provider)
+        if until is None:
+            return
+        wait = max((until - utcnow()).total_seconds(), 0.1)
+        message = f"{input.provider} is resting after repeated failures; next try in {wait:.0f} s"
+        await self._show_retrying(input, "ProviderResting", message)
+        raise ApplicationError(
+            message, type="ProviderResting", next_retry_delay=timedelta(seconds=wait)
+        )
+
+    async def _count_failure(self, provider: str, message: str) -> None:
+        async with self._sessions.begin() as session:
+            await llm_repo.record_failure(
+                session,
+                provider=provider,
+                error=message,
+                threshold=self._settings.breaker_threshold,
+                cooldown=timedelta(seconds=self._settings.breaker_cooldown_s),
+            )
+
+    def _check_budget(
+        self, job: Job, input: ParseChunkInput, provider: Provider, model: str | None, text: str
+    ) -> None:
+        """Stop before a chunk whose likely cost would take the job over its budget."""
+        if job.budget_tokens is None and job.budget_usd is None:
+            return
+        if input.provider not in LLM_PROVIDERS:
+            return
+        estimate_in, estimate_out = estimate_tokens(text)
+        over = None
+        if job.budget_tokens is not None:
+            spent = job.input_tokens + job.output_tokens
+            if spent + estimate_in + estimate_out > job.budget_tokens:
+                over = f"{spent} of {job.budget_tokens} tokens spent"
+        if over is None and job.budget_usd is not None:
+            likely = cost_usd(input.provider, model, estimate_in, estimate_out)
+            if job.cost_usd + likely > job.budget_usd:
+                over = f"${job.cost_usd:.4f} of ${job.budget_usd:.4f} spent"
+        if over is not None:
+            raise ApplicationError(
+                f"budget exceeded: {over}, and the next chunk would go over",
+                type="BudgetExceeded",
+                non_retryable=True,
+            )
 
     async def _show_retrying(self, input: ParseChunkInput, kind: str, message: str) -> None:
         """Record `retrying` unless this was the last attempt (the workflow then fails the job)."""

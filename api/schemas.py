@@ -37,6 +37,13 @@ class JobPublic(BaseModel):
     eta_seconds: float | None = Field(
         description="Estimated time left, from the pace of the chunks parsed so far."
     )
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float = Field(description="Provider cost so far, from the price table (USD).")
+    chunks_cached: int = Field(description="Chunks answered from the provider-answer cache.")
+    budget_tokens: int | None
+    budget_usd: float | None
+    fresh: bool
     filename: str
     format: str
     provider: str
@@ -79,6 +86,13 @@ class JobPublic(BaseModel):
             characters_found=job.characters_found,
             attempt=job.attempt,
             eta_seconds=eta_seconds(job, status),
+            input_tokens=job.input_tokens,
+            output_tokens=job.output_tokens,
+            cost_usd=round(job.cost_usd, 6),
+            chunks_cached=job.chunks_cached,
+            budget_tokens=job.budget_tokens,
+            budget_usd=job.budget_usd,
+            fresh=job.fresh,
             filename=job.filename,
             format=job.format,
             provider=job.provider,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path(".playparse")
@@ -38,6 +38,26 @@ class Settings(BaseSettings):
     # Parsing.
     default_provider: str = "heuristic"
     default_model: str | None = None
+
+    # LLM providers. Keys and endpoints come only from here; they never reach job records,
+    # events, logs or error messages. A provider is available when its key (or, for
+    # OpenAI-compatible local servers, its base URL) is set.
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    anthropic_model: str = "claude-sonnet-4-5"
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4.1-mini"
+    llm_timeout_s: float = Field(default=120.0, gt=0)
+    llm_max_output_tokens: int = Field(default=8192, ge=256)
+    # Requests (chunk activities) per second per provider, across all workers: Temporal's
+    # task-queue rate limit. Concurrency per provider is max_concurrent_llm_calls x workers.
+    anthropic_requests_per_s: float | None = Field(default=None, gt=0)
+    openai_requests_per_s: float | None = Field(default=None, gt=0)
+    max_concurrent_llm_calls: int = Field(default=8, ge=1)
+    # After this many consecutive retryable failures a provider rests for every job.
+    breaker_threshold: int = Field(default=5, ge=1)
+    breaker_cooldown_s: float = Field(default=30.0, gt=0)
     default_chunk_size: int = Field(default=2500, ge=200, le=20000)
     max_concurrency: int = Field(default=8, ge=1, le=64)
 
@@ -60,6 +80,10 @@ class Settings(BaseSettings):
         if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
             raise ValueError("database_url must be a postgresql:// or sqlite:// URL")
         return value
+
+    def llm_task_queue(self, provider: str) -> str:
+        """The task queue of one LLM provider's chunk activities (rate-limited per provider)."""
+        return f"{self.task_queue}-{provider}"
 
     @property
     def resolved_database_url(self) -> str:

@@ -27,6 +27,9 @@ from playparse.db.migrate import upgrade
 from playparse.errors import PlayparseError
 from playparse.temporal import SEARCH_ATTRIBUTES, connect
 
+# Seconds a stopping API waits for open requests (an event stream only ends with its job).
+API_GRACE_S = 3
+
 log = logging.getLogger("playparse.devstack")
 
 # One task-queue partition keeps Temporal's priority order exact on a single machine.
@@ -201,7 +204,8 @@ async def run_stack(
 ) -> None:
     """Run the whole embedded stack until `stop` is set or SIGINT/SIGTERM arrives."""
     from api.app import create_app
-    from worker import build_worker
+    from playparse.llm.base import default_providers
+    from worker import build_llm_workers, build_worker
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -221,7 +225,9 @@ async def run_stack(
     try:
         await upgrade(engine)
         sessions = create_sessionmaker(engine)
-        worker = build_worker(client, settings, sessions)
+        providers = default_providers(settings)
+        worker = build_worker(client, settings, sessions, providers)
+        llm_workers = build_llm_workers(client, settings, sessions, providers)
         app = create_app(settings, temporal=client, sessions=sessions)
         api = EmbeddedServer(
             uvicorn.Config(
@@ -230,9 +236,12 @@ async def run_stack(
                 port=settings.api_port,
                 log_level="warning",
                 lifespan="on",
+                # Open event streams end with their job; on shutdown they are not waited for.
+                timeout_graceful_shutdown=API_GRACE_S,
             )
         )
         worker_task = asyncio.create_task(worker.run(), name="worker")
+        llm_tasks = [asyncio.create_task(w.run(), name="llm worker") for w in llm_workers]
         api_task = asyncio.create_task(api.serve(), name="api")
         reconciler = asyncio.create_task(reconcile.run_forever(client, sessions))
         try:
@@ -263,9 +272,10 @@ async def run_stack(
         finally:
             reconciler.cancel()
             api.should_exit = True
-            if not worker_task.done():
-                await worker.shutdown()
-            await asyncio.gather(api_task, worker_task, return_exceptions=True)
+            for each, task in ((worker, worker_task), *zip(llm_workers, llm_tasks, strict=True)):
+                if not task.done():
+                    await each.shutdown()
+            await asyncio.gather(api_task, worker_task, *llm_tasks, return_exceptions=True)
     finally:
         await engine.dispose()
         await server.stop()

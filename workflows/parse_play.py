@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
         RecordStateInput,
     )
     from playparse.jobs import JobAction, JobStage, JobStatus, allowed_actions
+    from playparse.llm.base import LLM_PROVIDERS
     from playparse.temporal import JOB_STATUS, PRIORITY, temporal_priority
     from workflows import policies
 
@@ -191,6 +192,7 @@ class ParsePlayWorkflow:
                 await workflow.execute_activity_method(
                     ChunkActivities.parse_chunk,
                     ParseChunkInput(input.job_id, index, input.provider, input.model),
+                    task_queue=_chunk_queue(input.provider),
                     start_to_close_timeout=policies.CHUNK_TIMEOUT,
                     heartbeat_timeout=policies.CHUNK_HEARTBEAT,
                     retry_policy=policies.CHUNK_RETRY,
@@ -307,6 +309,13 @@ class ParsePlayWorkflow:
             f"**{input.filename or input.job_id}**: {self._progress.status}, "
             f"{self._progress.stage or ''} {done}/{total} chunks ({percent}%)"
         )
+
+
+def _chunk_queue(provider: str) -> str | None:
+    """LLM chunks go to their provider's rate-limited task queue; others stay on the job's."""
+    if provider in LLM_PROVIDERS:
+        return f"{workflow.info().task_queue}-{provider}"
+    return None
 
 
 def _raise_if_cancel_requested() -> None:

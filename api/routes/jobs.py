@@ -26,6 +26,7 @@ from playparse.db.models import Job
 from playparse.errors import ParseError
 from playparse.extraction import detect_format
 from playparse.jobs import JobError, JobStatus
+from playparse.llm.base import ALL_PROVIDERS, configured_providers
 from playparse.schema import ChunkParse
 from playparse.temporal import (
     FILENAME,
@@ -38,9 +39,6 @@ from playparse.temporal import (
 from workflows.parse_play import ParsePlayInput, ParsePlayWorkflow
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
-
-KNOWN_PROVIDERS = ("heuristic",)
-
 
 def new_job_id() -> str:
     return "job_" + secrets.token_hex(8)
@@ -89,16 +87,28 @@ async def create_job(
     priority: Annotated[int, Form(ge=1, le=5)] = 3,
     concurrency: Annotated[int, Form(ge=1)] = 1,
     batch_key: Annotated[str | None, Form(max_length=128)] = None,
+    budget_tokens: Annotated[
+        int | None, Form(ge=1, description="Stop before the job would spend more tokens.")
+    ] = None,
+    budget_usd: Annotated[
+        float | None, Form(gt=0, description="Stop before the job would cost more (USD).")
+    ] = None,
+    fresh: Annotated[
+        bool, Form(description="Parse from scratch, not from cached provider answers.")
+    ] = False,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> JSONResponse:
     """Submit a play for parsing; answers 202 with the queued job."""
     provider = provider or settings.default_provider
-    if provider not in KNOWN_PROVIDERS:
-        raise Problem(
-            422,
-            "unknown-provider",
-            f"unknown provider {provider!r}; available: {', '.join(KNOWN_PROVIDERS)}",
-        )
+    available = configured_providers(settings)
+    if provider not in available:
+        detail = f"unknown provider {provider!r}; available: {', '.join(available)}"
+        if provider in ALL_PROVIDERS:
+            detail = (
+                f"provider {provider!r} is not configured (set PLAYPARSE_"
+                f"{provider.upper()}_API_KEY); available: {', '.join(available)}"
+            )
+        raise Problem(422, "unknown-provider", detail)
     if concurrency > settings.max_concurrency:
         raise Problem(
             422, "validation-error", f"concurrency may be at most {settings.max_concurrency}"
@@ -111,12 +121,15 @@ async def create_job(
     sha256 = hashlib.sha256(content).hexdigest()
     options = {
         "provider": provider,
-        "model": model or settings.default_model,
+        "model": model or settings.default_model or _provider_model(settings, provider),
         "chunk_size": chunk_size or settings.default_chunk_size,
         "priority": priority,
         "concurrency": concurrency,
         "batch_key": batch_key,
         "filename": filename,
+        "budget_tokens": budget_tokens,
+        "budget_usd": budget_usd,
+        "fresh": fresh,
     }
     request_hash = hashlib.sha256(
         (sha256 + json.dumps(options, sort_keys=True)).encode()
@@ -144,6 +157,9 @@ async def create_job(
         batch_key=batch_key,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
+        budget_tokens=budget_tokens,
+        budget_usd=budget_usd,
+        fresh=fresh,
     )
     try:
         job = await jobs_repo.create_job(session, new=new)
@@ -159,6 +175,11 @@ async def create_job(
         return _replay(existing, request_hash)
     await start_workflow(temporal, settings, job, session)
     return accepted(job)
+
+
+def _provider_model(settings: Settings, provider: str) -> str | None:
+    """The model a job uses when it names none: the provider's default in settings."""
+    return {"anthropic": settings.anthropic_model, "openai": settings.openai_model}.get(provider)
 
 
 def _replay(existing: Job, request_hash: str) -> JSONResponse:

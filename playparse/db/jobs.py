@@ -37,6 +37,9 @@ class NewJob:
     batch_key: str | None = None
     idempotency_key: str | None = None
     request_hash: str | None = None
+    budget_tokens: int | None = None
+    budget_usd: float | None = None
+    fresh: bool = False
 
 
 async def create_job(session: AsyncSession, *, new: NewJob) -> Job:
@@ -68,6 +71,9 @@ async def create_job(session: AsyncSession, *, new: NewJob) -> Job:
         batch_key=new.batch_key,
         idempotency_key=new.idempotency_key,
         request_hash=new.request_hash,
+        budget_tokens=new.budget_tokens,
+        budget_usd=new.budget_usd,
+        fresh=new.fresh,
     )
     session.add(job)
     await session.flush()
@@ -286,12 +292,16 @@ async def store_chunk_result(session: AsyncSession, *, row: dict[str, Any]) -> b
 
 async def refresh_counters(session: AsyncSession, *, job_id: str) -> None:
     """Counters are recomputed from the stored results, so repeated writes cannot inflate them."""
-    done, lines, chars = (
+    done, lines, chars, input_tokens, output_tokens, cost, cached = (
         await session.execute(
             select(
                 func.count(ChunkResult.index),
                 func.coalesce(func.sum(ChunkResult.lines), 0),
                 func.coalesce(func.sum(ChunkResult.chars), 0),
+                func.coalesce(func.sum(ChunkResult.input_tokens), 0),
+                func.coalesce(func.sum(ChunkResult.output_tokens), 0),
+                func.coalesce(func.sum(ChunkResult.cost_usd), 0.0),
+                func.count(ChunkResult.index).filter(ChunkResult.cached.is_(True)),
             ).where(ChunkResult.job_id == job_id)
         )
     ).one()
@@ -308,6 +318,10 @@ async def refresh_counters(session: AsyncSession, *, job_id: str) -> None:
             lines_found=lines,
             chars_found=chars,
             characters_found=len(speakers),
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost_usd=cost,
+            chunks_cached=cached,
             updated_at=utcnow(),
         )
     )

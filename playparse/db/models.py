@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -98,6 +100,15 @@ class Job(Base):
     # Parsing pace for the time-left estimate: chunks done since `pace_since` (reset on resume).
     pace_since: Mapped[datetime | None]
     pace_chunks: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Provider spending, summed from the chunk results; a budget stops the job before it
+    # would be exceeded. `fresh` bypasses the response cache.
+    input_tokens: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    output_tokens: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    chunks_cached: Mapped[int] = mapped_column(default=0, server_default="0")
+    budget_tokens: Mapped[int | None] = mapped_column(BigInteger)
+    budget_usd: Mapped[float | None] = mapped_column(Float)
+    fresh: Mapped[bool] = mapped_column(default=False, server_default=false())
     outline: Mapped[dict[str, Any] | None]
     error_type: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
@@ -150,7 +161,37 @@ class ChunkResult(Base):
     speakers: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     input_tokens: Mapped[int] = mapped_column(default=0)
     output_tokens: Mapped[int] = mapped_column(default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    # Taken from the response cache: no provider call, no tokens spent.
+    cached: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LlmCache(Base):
+    """Provider answers by (provider, model, prompt version, chunk text, context)."""
+
+    __tablename__ = "llm_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(128))
+    prompt_version: Mapped[str] = mapped_column(String(32))
+    result: Mapped[dict[str, Any]]
+    input_tokens: Mapped[int]
+    output_tokens: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProviderHealth(Base):
+    """The circuit breaker of one provider, shared by every worker."""
+
+    __tablename__ = "provider_health"
+
+    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
+    consecutive_failures: Mapped[int] = mapped_column(default=0)
+    open_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Play(Base):

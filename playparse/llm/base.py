@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from playparse import heuristic
+from playparse.config import Settings
 from playparse.errors import PlayparseError
 from playparse.schema import ChunkContext, ChunkParse
 
@@ -89,6 +90,47 @@ class Providers:
             raise UnknownProvider(f"unknown provider {name!r} (available: {known})") from None
 
 
-def default_providers() -> Providers:
-    """The providers available with no configuration."""
-    return Providers({HeuristicProvider.name: HeuristicProvider()})
+LLM_PROVIDERS = ("anthropic", "openai")
+ALL_PROVIDERS = ("heuristic", *LLM_PROVIDERS)
+
+
+def configured_providers(settings: Settings | None = None) -> list[str]:
+    """The provider names a job may ask for under these settings."""
+    names = ["heuristic"]
+    if settings is not None and settings.anthropic_api_key is not None:
+        names.append("anthropic")
+    if settings is not None and (
+        settings.openai_api_key is not None or settings.openai_base_url is not None
+    ):
+        names.append("openai")
+    return names
+
+
+def default_providers(settings: Settings | None = None) -> Providers:
+    """The heuristic parser, and the LLM providers the settings configure."""
+    providers: dict[str, Provider] = {HeuristicProvider.name: HeuristicProvider()}
+    configured = configured_providers(settings)
+    if settings is not None and "anthropic" in configured:
+        from playparse.llm.anthropic_provider import AnthropicProvider
+
+        assert settings.anthropic_api_key is not None
+        providers["anthropic"] = AnthropicProvider(
+            api_key=settings.anthropic_api_key.get_secret_value(),
+            base_url=settings.anthropic_base_url,
+            default_model=settings.anthropic_model,
+            timeout_s=settings.llm_timeout_s,
+            max_output_tokens=settings.llm_max_output_tokens,
+        )
+    if settings is not None and "openai" in configured:
+        from playparse.llm.openai_provider import OpenAIProvider
+
+        key = settings.openai_api_key
+        providers["openai"] = OpenAIProvider(
+            # Local OpenAI-compatible servers need no key, but the SDK wants one.
+            api_key=key.get_secret_value() if key is not None else "unused",
+            base_url=settings.openai_base_url,
+            default_model=settings.openai_model,
+            timeout_s=settings.llm_timeout_s,
+            max_output_tokens=settings.llm_max_output_tokens,
+        )
+    return Providers(providers)

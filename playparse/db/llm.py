@@ -1,0 +1,84 @@
+"""Persistence for the LLM path: the response cache and the providers' circuit breaker."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from playparse.db.models import LlmCache, ProviderHealth, utcnow
+from playparse.db.upsert import insert_ignoring_conflicts
+
+
+def cache_key(
+    provider: str, model: str, prompt_version: str, text: str, context: dict[str, Any]
+) -> str:
+    """The cache key of a chunk: who answered, with which prompt, to what text and context."""
+    parts = [
+        provider,
+        model,
+        prompt_version,
+        hashlib.sha256(text.encode()).hexdigest(),
+        hashlib.sha256(json.dumps(context, sort_keys=True).encode()).hexdigest(),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+async def cached_answer(session: AsyncSession, *, key: str) -> LlmCache | None:
+    return await session.get(LlmCache, key)
+
+
+async def keep_answer(session: AsyncSession, *, row: dict[str, Any]) -> None:
+    await insert_ignoring_conflicts(session, LlmCache, [row], keys=["key"])
+
+
+async def breaker_open_until(session: AsyncSession, *, provider: str) -> datetime | None:
+    """When the provider may be tried again, if it is resting now."""
+    health = await session.get(ProviderHealth, provider)
+    if health is None or health.open_until is None or health.open_until <= utcnow():
+        return None
+    return health.open_until
+
+
+async def record_failure(
+    session: AsyncSession,
+    *,
+    provider: str,
+    error: str,
+    threshold: int,
+    cooldown: timedelta,
+) -> int:
+    """Count a retryable failure; at `threshold` in a row the provider rests for all jobs.
+
+    Each further failure after the threshold doubles the rest, up to ten cooldowns.
+    """
+    health = await session.get(ProviderHealth, provider, with_for_update=True)
+    if health is None:
+        await insert_ignoring_conflicts(
+            session,
+            ProviderHealth,
+            [{"provider": provider, "consecutive_failures": 0, "updated_at": utcnow()}],
+            keys=["provider"],
+        )
+        health = await session.get(ProviderHealth, provider, with_for_update=True)
+        assert health is not None
+    health.consecutive_failures += 1
+    health.last_error = error
+    health.updated_at = utcnow()
+    over = health.consecutive_failures - threshold
+    if over >= 0:
+        health.open_until = utcnow() + cooldown * min(2**over, 10)
+    return health.consecutive_failures
+
+
+async def record_success(session: AsyncSession, *, provider: str) -> None:
+    await session.execute(
+        update(ProviderHealth)
+        .where(ProviderHealth.provider == provider)
+        .where(ProviderHealth.consecutive_failures > 0)
+        .values(consecutive_failures=0, open_until=None, updated_at=utcnow())
+    )

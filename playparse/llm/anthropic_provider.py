@@ -1,0 +1,104 @@
+"""Anthropic Messages with a forced tool whose input schema is the chunk schema.
+
+API version 2026-10-21, which the SDK sends, accepts no sampling parameters (temperature,
+top_p, top_k): the request leaves them out. The SDK's own retries are off: every attempt is a
+Temporal activity attempt, visible in the history.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anthropic
+
+from playparse.llm.failures import classify
+from playparse.llm.prompt import (
+    SYSTEM_PROMPT,
+    TOOL_NAME,
+    output_schema,
+    repair_message,
+    user_message,
+)
+from playparse.llm.structured import Answer, StructuredProvider
+from playparse.schema import ChunkContext
+
+DEFAULT_MODEL = "claude-sonnet-4-5"
+
+
+class AnthropicProvider(StructuredProvider):
+    name = "anthropic"
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str | None = None,
+        default_model: str = DEFAULT_MODEL,
+        timeout_s: float = 120.0,
+        max_output_tokens: int = 8192,
+    ) -> None:
+        super().__init__(default_model=default_model, max_output_tokens=max_output_tokens)
+        self._client = anthropic.AsyncAnthropic(
+            api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout_s
+        )
+        self._tool: Any = {
+            "name": TOOL_NAME,
+            "description": "Record the structure of one chunk of a play.",
+            "input_schema": output_schema(),
+        }
+
+    async def _ask(
+        self,
+        model: str,
+        text: str,
+        context: ChunkContext,
+        *,
+        repair: tuple[Answer, str] | None,
+    ) -> Answer:
+        messages: list[Any] = [{"role": "user", "content": user_message(text, context)}]
+        if repair is not None:
+            previous, fault = repair
+            tool_use = previous.transcript
+            if tool_use is not None:
+                messages += [
+                    {"role": "assistant", "content": [tool_use]},
+                    {
+                        "role": "user",
+                        "content": [
+                            {
+                                "type": "tool_result",
+                                "tool_use_id": tool_use["id"],
+                                "is_error": True,
+                                "content": repair_message(fault),
+                            }
+                        ],
+                    },
+                ]
+            else:
+                messages.append({"role": "user", "content": repair_message(fault)})
+        try:
+            response = await self._client.messages.create(
+                model=model,
+                max_tokens=self.max_output_tokens,
+                system=SYSTEM_PROMPT,
+                messages=messages,
+                tools=[self._tool],
+                tool_choice={"type": "tool", "name": TOOL_NAME},
+            )
+        except anthropic.AnthropicError as error:
+            raise classify(self.name, error) from None
+        block = next(
+            (b for b in response.content if b.type == "tool_use" and b.name == TOOL_NAME), None
+        )
+        transcript = (
+            {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
+            if block is not None
+            else None
+        )
+        return Answer(
+            output=block.input if block is not None else None,  # type: ignore[arg-type]
+            truncated=response.stop_reason == "max_tokens",
+            input_tokens=response.usage.input_tokens,
+            output_tokens=response.usage.output_tokens,
+            transcript=transcript,
+        )

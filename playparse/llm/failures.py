@@ -1,0 +1,87 @@
+"""Provider failures sorted into those worth another attempt and those that are not.
+
+Rate limits (429), overload (529), server errors (5xx), timeouts and dropped connections are
+retryable, and the provider's Retry-After sets the next attempt's delay. A bad request, bad
+credentials, a forbidden or unknown model (400, 401, 403, 404, 422) fail the job with a
+readable reason. Messages name the provider and the HTTP status, never a key or the document.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Mapping
+
+import anthropic
+import openai
+
+from playparse.llm.base import ProviderError
+
+RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+# A Retry-After beyond this is not waited for inside one attempt's delay.
+MAX_RETRY_AFTER_S = 300.0
+
+_REASONS = {
+    400: "the provider rejected the request",
+    401: "the provider did not accept the API key",
+    403: "the API key may not use this model",
+    404: "unknown model or endpoint",
+    408: "the provider timed out",
+    409: "the provider reported a conflict",
+    413: "the request was too large for the provider",
+    422: "the provider could not process the request",
+    429: "rate limited by the provider",
+    500: "the provider had an internal error",
+    502: "the provider's gateway failed",
+    503: "the provider is unavailable",
+    504: "the provider's gateway timed out",
+    529: "the provider is overloaded",
+}
+
+
+def retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds to wait from Retry-After (seconds or an HTTP date) or retry-after-ms."""
+    if not headers:
+        return None
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return min(max(float(millis) / 1000, 0.0), MAX_RETRY_AFTER_S)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        if parsed is None:
+            return None
+        seconds = parsed.timestamp() - time.time()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+
+
+def classify(provider: str, error: Exception) -> ProviderError:
+    """The ProviderError for an exception raised by the anthropic or openai SDK."""
+    if isinstance(error, anthropic.APITimeoutError | openai.APITimeoutError):
+        return ProviderError(f"{provider}: the request timed out", retryable=True, type="Timeout")
+    if isinstance(error, anthropic.APIConnectionError | openai.APIConnectionError):
+        return ProviderError(
+            f"{provider}: the connection failed", retryable=True, type="ConnectionFailed"
+        )
+    if isinstance(error, anthropic.APIStatusError | openai.APIStatusError):
+        status = error.status_code
+        reason = _REASONS.get(status, "the provider answered with an error")
+        retryable = status in RETRYABLE_STATUS or status >= 500
+        return ProviderError(
+            f"{provider}: HTTP {status}: {reason}",
+            retryable=retryable,
+            retry_after=retry_after(error.response.headers) if retryable else None,
+            type=f"Http{status}",
+        )
+    return ProviderError(
+        f"{provider}: unexpected failure ({type(error).__name__})",
+        retryable=True,
+        type="ProviderFailure",
+    )

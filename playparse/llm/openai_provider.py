@@ -1,0 +1,86 @@
+"""OpenAI Chat Completions with structured outputs (json_schema), or any compatible server.
+
+The base URL comes from settings, so vLLM, Ollama and llama.cpp servers work as well. The SDK's
+own retries are off: every attempt is a Temporal activity attempt, visible in the history.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import openai
+
+from playparse.llm.failures import classify
+from playparse.llm.prompt import (
+    SYSTEM_PROMPT,
+    TEMPERATURE,
+    TOOL_NAME,
+    output_schema,
+    repair_message,
+    user_message,
+)
+from playparse.llm.structured import Answer, StructuredProvider
+from playparse.schema import ChunkContext
+
+DEFAULT_MODEL = "gpt-4.1-mini"
+
+
+class OpenAIProvider(StructuredProvider):
+    name = "openai"
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str | None = None,
+        default_model: str = DEFAULT_MODEL,
+        timeout_s: float = 120.0,
+        max_output_tokens: int = 8192,
+    ) -> None:
+        super().__init__(default_model=default_model, max_output_tokens=max_output_tokens)
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout_s
+        )
+        self._format: Any = {
+            "type": "json_schema",
+            "json_schema": {"name": TOOL_NAME, "strict": True, "schema": output_schema()},
+        }
+
+    async def _ask(
+        self,
+        model: str,
+        text: str,
+        context: ChunkContext,
+        *,
+        repair: tuple[Answer, str] | None,
+    ) -> Answer:
+        messages: list[Any] = [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": user_message(text, context)},
+        ]
+        if repair is not None:
+            previous, fault = repair
+            messages += [
+                {"role": "assistant", "content": previous.transcript or ""},
+                {"role": "user", "content": repair_message(fault)},
+            ]
+        try:
+            response = await self._client.chat.completions.create(
+                model=model,
+                messages=messages,
+                temperature=TEMPERATURE,
+                max_completion_tokens=self.max_output_tokens,
+                response_format=self._format,
+            )
+        except openai.OpenAIError as error:
+            raise classify(self.name, error) from None
+        choice = response.choices[0] if response.choices else None
+        content = choice.message.content if choice is not None else None
+        usage = response.usage
+        return Answer(
+            output=content,
+            truncated=choice is not None and choice.finish_reason == "length",
+            input_tokens=usage.prompt_tokens if usage else 0,
+            output_tokens=usage.completion_tokens if usage else 0,
+            transcript=content,
+        )

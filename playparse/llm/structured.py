@@ -1,0 +1,107 @@
+"""The request loop shared by the LLM providers: ask, validate, repair once, split if cut off.
+
+A vendor subclass only knows how to put one question to its API (`_ask`); this class decides
+what to do with the answer:
+- a valid answer is the chunk's parse;
+- an answer that does not match the schema gets one repair attempt (the model is shown the
+  validation error), and a second invalid answer fails the chunk for good with that error;
+- an answer cut off by the output token limit is never used: the chunk is split in two at a
+  line break and each half is asked for on its own (the second with the first half's context),
+  down to a few levels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from playparse.llm.base import ProviderError, ProviderResult
+from playparse.llm.prompt import (
+    InvalidOutput,
+    context_after,
+    merge_halves,
+    read_output,
+    split_text,
+)
+from playparse.schema import ChunkContext, ChunkParse
+
+MAX_SPLITS = 3
+# A piece this small that still overflows the output limit is not worth splitting further.
+MIN_SPLIT_CHARS = 200
+
+
+@dataclass
+class Answer:
+    """One reply of a model: its structured output (if any), whether it was cut off, usage."""
+
+    output: str | dict[str, Any] | None
+    truncated: bool
+    input_tokens: int
+    output_tokens: int
+    # What the vendor needs to show the model its own previous answer in a repair request.
+    transcript: Any = None
+
+
+@dataclass
+class _Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def add(self, answer: Answer) -> None:
+        self.input_tokens += answer.input_tokens
+        self.output_tokens += answer.output_tokens
+
+
+class StructuredProvider:
+    """Base of the LLM providers; stores nothing and keeps no state between chunks."""
+
+    name = "llm"
+
+    def __init__(self, *, default_model: str, max_output_tokens: int) -> None:
+        self.default_model = default_model
+        self.max_output_tokens = max_output_tokens
+
+    async def parse_chunk(
+        self, text: str, context: ChunkContext, *, model: str | None
+    ) -> ProviderResult:
+        usage = _Usage()
+        parse = await self._parse(text, context, model or self.default_model, usage, depth=0)
+        return ProviderResult(
+            parse=parse, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens
+        )
+
+    async def _parse(
+        self, text: str, context: ChunkContext, model: str, usage: _Usage, depth: int
+    ) -> ChunkParse:
+        answer = await self._ask(model, text, context, repair=None)
+        usage.add(answer)
+        if not answer.truncated:
+            try:
+                return read_output(answer.output)
+            except InvalidOutput as error:
+                answer = await self._ask(model, text, context, repair=(answer, error.message))
+                usage.add(answer)
+                if not answer.truncated:
+                    return read_output(answer.output)
+        if depth >= MAX_SPLITS or len(text) < MIN_SPLIT_CHARS:
+            raise ProviderError(
+                f"{self.name}: the answer was cut off by the output limit "
+                f"({self.max_output_tokens} tokens) even for a piece of {len(text)} characters",
+                retryable=False,
+                type="OutputTruncated",
+            )
+        first, second = split_text(text)
+        head = await self._parse(first, context, model, usage, depth + 1)
+        tail = await self._parse(second, context_after(head, context), model, usage, depth + 1)
+        return merge_halves(head, tail)
+
+    async def _ask(
+        self,
+        model: str,
+        text: str,
+        context: ChunkContext,
+        *,
+        repair: tuple[Answer, str] | None,
+    ) -> Answer:
+        """Put the chunk to the model once; `repair` carries a previous answer and its fault."""
+        raise NotImplementedError
