@@ -140,7 +140,9 @@ class ChunkActivities:
                         "output_tokens": result.output_tokens,
                     },
                 )
-            if job.status == JobStatus.RETRYING.value:
+            # Only the chunk that was being retried ends the job's `retrying`; other chunks
+            # finishing meanwhile leave it, since that chunk still waits for its next attempt.
+            if job.status == JobStatus.RETRYING.value and activity.info().attempt > 1:
                 await jobs_repo.record_state(
                     session,
                     job_id=input.job_id,

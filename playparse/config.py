@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     # OpenAI-compatible local servers, its base URL) is set.
     anthropic_api_key: SecretStr | None = None
     anthropic_base_url: str | None = None
-    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_model: str = "claude-sonnet-4-6"
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4.1-mini"

@@ -130,7 +130,7 @@ async def event_ids(api: Api, job_id: str) -> list[int]:
 async def test_pause_resume_priority_cancel_and_retry(
     api: Api, worker: Worker, provider: Slowed
 ) -> None:
-    provider.delay = 0.2  # about 11 s for the whole play: still running when it is cancelled
+    provider.delay = 0.8  # about 11 s for the whole play, 4 chunks at a time: still running
     parsed = await cli(api.url, "parse", str(EXAMPLE), "-o", "json")
     assert parsed.returncode == 0, parsed.stderr
     job_id = json.loads(parsed.stdout)["id"]

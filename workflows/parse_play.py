@@ -31,6 +31,8 @@ class ParsePlayInput:
     model: str | None = None
     priority: int = 3
     filename: str = ""
+    # Chunks parsed at once; 1 for runs recorded before jobs had a window.
+    concurrency: int = 1
     # Set when the run continues as new, so the next run picks up where this one stopped.
     paused: bool = False
 
@@ -67,6 +69,7 @@ class ParsePlayWorkflow:
         self._pause_requested = False
         self._priority = Priority()
         self._input: ParsePlayInput | None = None
+        self._failed_chunk: int | None = None
 
     # Signals are for people at the Temporal CLI and Web UI; they cannot be refused. The API
     # uses the updates below, whose validators refuse what the job's state does not allow
@@ -155,7 +158,6 @@ class ParsePlayWorkflow:
         self._input = input
         self._pause_requested = self._pause_requested or input.paused
         self._priority = temporal_priority(input.priority)
-        chunk_index: int | None = None
         try:
             # A job paused while queued stays paused until it is resumed. Runs recorded before
             # this existed went straight to extraction; the patch keeps them replaying.
@@ -183,31 +185,7 @@ class ParsePlayWorkflow:
             self._progress.finished = list(plan.finished)
             self._progress.chunks_done = len(plan.finished)
             await self._set_state(None, JobStage.PARSING, "stage")
-            finished = set(plan.finished)
-            for index in range(plan.chunks_total):
-                if index in finished:
-                    continue
-                await self._wait_while_paused()
-                chunk_index = index
-                await workflow.execute_activity_method(
-                    ChunkActivities.parse_chunk,
-                    ParseChunkInput(input.job_id, index, input.provider, input.model),
-                    task_queue=_chunk_queue(input.provider),
-                    start_to_close_timeout=policies.CHUNK_TIMEOUT,
-                    heartbeat_timeout=policies.CHUNK_HEARTBEAT,
-                    retry_policy=policies.CHUNK_RETRY,
-                    # Nothing may be written for the job after it ends.
-                    cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-                    priority=self._priority,
-                )
-                chunk_index = None
-                _raise_if_cancel_requested()
-                self._progress.chunks_done += 1
-                self._show_progress(input)
-                if workflow.info().is_continue_as_new_suggested():
-                    await workflow.wait_condition(workflow.all_handlers_finished)
-                    input.paused = self._pause_requested
-                    workflow.continue_as_new(input)
+            await self._parse_chunks(input, plan.chunks_total, set(plan.finished))
             _raise_if_cancel_requested()
             await self._set_state(None, JobStage.ASSEMBLING, "stage")
             assembled = await workflow.execute_activity_method(
@@ -248,7 +226,7 @@ class ParsePlayWorkflow:
                 )
                 raise
             assert isinstance(error, ActivityError)
-            failure = _describe(error, chunk_index)
+            failure = _describe(error, self._failed_chunk)
             await self._set_state(
                 JobStatus.FAILED,
                 None,
@@ -259,6 +237,67 @@ class ParsePlayWorkflow:
             raise ApplicationError(
                 failure.message, type=failure.type, non_retryable=True
             ) from error
+
+    async def _parse_chunks(self, input: ParsePlayInput, total: int, finished: set[int]) -> None:
+        """Parse every unfinished chunk, up to `concurrency` at a time (a sliding window).
+
+        No chunk starts while a pause is requested; the job shows `paused` once the running
+        ones have finished. The first chunk that fails for good stops the others and fails the
+        job; a cancel stops them all and waits until they have stopped.
+        """
+        waiting = [index for index in range(total) if index not in finished]
+        window = max(1, input.concurrency)
+        running: dict[asyncio.Task[object], int] = {}
+        try:
+            while waiting or running:
+                while waiting and len(running) < window and not self._pause_requested:
+                    index = waiting.pop(0)
+                    running[asyncio.create_task(self._parse_chunk(input, index))] = index
+                if not running:
+                    await self._wait_while_paused()
+                    continue
+                done, _ = await workflow.wait(list(running), return_when=asyncio.FIRST_COMPLETED)
+                for task in sorted(done, key=lambda t: running[t]):
+                    index = running.pop(task)
+                    if task.exception() is not None:
+                        self._failed_chunk = index
+                        task.result()
+                    self._progress.chunks_done += 1
+                _raise_if_cancel_requested()
+                self._show_progress(input)
+                if workflow.info().is_continue_as_new_suggested():
+                    await self._continue_as_new(input, running)
+        finally:
+            # On a failure or a cancel, stop the chunks still running and wait until they have.
+            for task in running:
+                task.cancel()
+            if running:
+                await workflow.wait(list(running))
+
+    async def _parse_chunk(self, input: ParsePlayInput, index: int) -> object:
+        return await workflow.execute_activity_method(
+            ChunkActivities.parse_chunk,
+            ParseChunkInput(input.job_id, index, input.provider, input.model),
+            task_queue=_chunk_queue(input.provider),
+            start_to_close_timeout=policies.CHUNK_TIMEOUT,
+            heartbeat_timeout=policies.CHUNK_HEARTBEAT,
+            retry_policy=policies.CHUNK_RETRY,
+            # Nothing may be written for the job after it ends.
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            priority=self._priority,
+        )
+
+    async def _continue_as_new(
+        self, input: ParsePlayInput, running: dict[asyncio.Task[object], int]
+    ) -> None:
+        """Start afresh with a short history; the next run skips every chunk stored so far."""
+        if running:
+            await workflow.wait(list(running))
+            for task in running:
+                task.result()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        input.paused = self._pause_requested
+        workflow.continue_as_new(input)
 
     async def _wait_while_paused(self) -> None:
         if not self._pause_requested:

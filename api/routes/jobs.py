@@ -85,7 +85,9 @@ async def create_job(
     model: Annotated[str | None, Form(max_length=128)] = None,
     chunk_size: Annotated[int | None, Form(ge=200, le=20000)] = None,
     priority: Annotated[int, Form(ge=1, le=5)] = 3,
-    concurrency: Annotated[int, Form(ge=1)] = 1,
+    concurrency: Annotated[
+        int, Form(ge=1, description="Chunks parsed at once (at most the configured maximum).")
+    ] = 4,
     batch_key: Annotated[str | None, Form(max_length=128)] = None,
     budget_tokens: Annotated[
         int | None, Form(ge=1, description="Stop before the job would spend more tokens.")
@@ -200,6 +202,7 @@ async def start_workflow(client: Client, settings: Settings, job: Job, session: 
                 model=job.model,
                 priority=job.priority,
                 filename=job.filename,
+                concurrency=job.concurrency,
             ),
             id=job.id,
             task_queue=settings.task_queue,

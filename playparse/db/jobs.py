@@ -284,7 +284,14 @@ async def finished_chunk_indexes(session: AsyncSession, *, job_id: str) -> list[
 
 
 async def store_chunk_result(session: AsyncSession, *, row: dict[str, Any]) -> bool:
-    """Keep a chunk's result once and refresh the job's counters; False if it was already kept."""
+    """Keep a chunk's result once and refresh the job's counters; False if it was already kept.
+
+    The job row is locked first, so chunks finishing at the same time count one after the
+    other instead of each overwriting the counters with a total that misses the other.
+    """
+    await session.execute(
+        select(Job.id).where(Job.id == row["job_id"]).with_for_update(key_share=True)
+    )
     new = await insert_ignoring_conflicts(session, ChunkResult, [row], keys=["job_id", "index"])
     await refresh_counters(session, job_id=row["job_id"])
     return new > 0

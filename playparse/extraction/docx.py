@@ -1,4 +1,4 @@
-"""DOCX to text with python-docx: paragraphs and tables in order, italics as directions."""
+"""DOCX to text with python-docx: paragraphs and tables in order, indented, italics as directions."""
 
 from __future__ import annotations
 
@@ -139,6 +139,15 @@ def _paragraph(paragraph: Any, styles: Styles) -> _Block | None:
     if italic and all(italic):
         text = _bracketed(text)
     style = styles.paragraph_style(paragraph)
+    first, rest = styles.indentation(paragraph, style)
+    if first or rest:
+        # Indented as on the page, the way PDF text keeps its indentation: layouts that indent
+        # speeches and directions under a speaker's name at the margin depend on it.
+        lines = text.split("\n")
+        text = "\n".join(
+            " " * (rest if index else first) + line if line.strip() else line
+            for index, line in enumerate(lines)
+        )
     before, after, contextual = styles.spacing(paragraph, style)
     return _Block(text, before, after, style, contextual)
 

@@ -37,18 +37,31 @@ def join_pages(pages: list[str]) -> str:
     line starts in lower case ("Bitt-" + "schriften" -> "Bittschriften"); runs of blank lines are
     shortened to two.
 
+    Pages may come framed: with blank lines for the empty space above and below their text, so
+    that every page spans the same number of lines. A page whose text ends higher than that of
+    most pages ended where a speech, scene or act ended and the space after it did not fit
+    (space at the top of a page is dropped in print), and one that starts lower begins a new
+    section; a blank line between the two pages keeps that break.
+
     Args:
         pages: each page's text, top to bottom, lines separated by newlines.
 
     Returns:
         The document's text.
     """
-    page_lines = [_trim_blank(page.split("\n")) for page in pages]
+    raw = [page.split("\n") for page in pages]
+    page_lines = [_trim_blank(lines) for lines in raw]
     offset = _page_number_offset(page_lines)
     running = _running_lines(page_lines, offset)
+    spans = [_body_span(lines, index, running, offset) for index, lines in enumerate(raw)]
+    breaks = _section_breaks(
+        [start for start, _ in spans], [len(lines) - end for lines, (_, end) in zip(raw, spans)]
+    )
     lines: list[str] = []
-    for index, page in enumerate(page_lines):
-        lines.extend(_trim_blank(_strip_edges(page, index, running, offset)))
+    for index, (lines_of_page, (start, end)) in enumerate(zip(raw, spans, strict=True)):
+        if index in breaks and lines and start < end:
+            lines.append("")
+        lines.extend(lines_of_page[start:end])
     return "\n".join(_limit_blank_runs(_join_hyphenated([line.rstrip() for line in lines])))
 
 
@@ -134,9 +147,10 @@ def _is_page_number(line: str, index: int, offset: int | None) -> bool:
     return bool(match["label"]) or int(match["number"]) - index == offset
 
 
-def _strip_edges(
+def _body_span(
     lines: list[str], index: int, running: tuple[set[str], set[str]], offset: int | None
-) -> list[str]:
+) -> tuple[int, int]:
+    """Where a page's text starts and ends once its header, footer and page number are gone."""
     top_keys, bottom_keys = running
     # The first page is usually a title page, whose title may well be the running header.
     top_keys = top_keys if index else set()
@@ -144,16 +158,42 @@ def _strip_edges(
     def removable(line: str, keys: set[str]) -> bool:
         return _key(line, index, offset) in keys or _is_page_number(line, index, offset)
 
-    lines = list(lines)
+    start, end = 0, len(lines)
     for _ in range(_EDGE_LINES):
-        lines = _trim_blank(lines)
-        if lines and removable(lines[0], top_keys):
-            lines.pop(0)
+        start, end = _skip_blank(lines, start, end)
+        if start < end and removable(lines[start], top_keys):
+            start += 1
     for _ in range(_EDGE_LINES):
-        lines = _trim_blank(lines)
-        if lines and removable(lines[-1], bottom_keys):
-            lines.pop()
-    return lines
+        start, end = _skip_blank(lines, start, end)
+        if start < end and removable(lines[end - 1], bottom_keys):
+            end -= 1
+    return _skip_blank(lines, start, end)
+
+
+def _skip_blank(lines: list[str], start: int, end: int) -> tuple[int, int]:
+    while start < end and not lines[start].strip():
+        start += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return start, end
+
+
+def _section_breaks(above: list[int], below: list[int]) -> set[int]:
+    """The pages before which a section break fell: the one before ended short, or it starts low.
+
+    Most pages are full, so the usual space above and below a page's text is that of full
+    pages; a page needs at least a line more to count.
+    """
+    if len(above) < _REPEAT_MIN:
+        return set()
+    # The first page (a title page) and the last (the play's end) are seldom full.
+    usual_below = Counter(below[:-1]).most_common(1)[0][0]
+    usual_above = Counter(above[1:]).most_common(1)[0][0]
+    return {
+        index
+        for index in range(1, len(above))
+        if below[index - 1] > usual_below or above[index] > usual_above
+    }
 
 
 def _join_hyphenated(lines: list[str]) -> list[str]:

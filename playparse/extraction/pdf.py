@@ -6,6 +6,7 @@ import io
 import logging
 import math
 import statistics
+from collections import Counter
 from typing import Any, Literal
 
 from playparse.extraction.errors import (
@@ -23,6 +24,10 @@ _SCALE_WEIGHT = 1.25
 _MARGIN_LINES = 3
 _MARGIN_SHARE = 0.02
 _MARGIN_TOLERANCE = 2.0
+# A line whose type is this much larger than the text's is a heading.
+_HEADING_RATIO = 1.15
+# Blank lines a page's frame adds at most above or below its text.
+_MAX_FRAME_LINES = 80
 
 
 def pdf_to_text(data: bytes) -> tuple[str, int]:
@@ -101,7 +106,9 @@ def _layout_texts(pages: list[Any]) -> list[str]:
             runs.append(None)
     widths = [_char_width(page_runs) for page_runs in runs if page_runs]
     char_width = statistics.median(widths) if widths else 0.0
+    body_height = _body_height(runs)
     margins = _margins(runs)
+    frame = _frame(runs)
     texts = []
     for number, (page, page_runs) in enumerate(zip(pages, runs, strict=True), start=1):
         margin = margins[(number - 1) % 2]
@@ -111,7 +118,8 @@ def _layout_texts(pages: list[Any]) -> list[str]:
             if margin is None:
                 margin = min((run["tx"] for run in page_runs), default=0.0)
             try:
-                texts.append(_fixed_width(page_runs, margin, char_width))
+                text = _fixed_width(page_runs, margin, char_width, body_height)
+                texts.append(_framed(text, page_runs, frame))
                 continue
             except (MemoryError, RecursionError):
                 raise
@@ -119,6 +127,39 @@ def _layout_texts(pages: list[Any]) -> list[str]:
                 pass
         texts.append(_fallback_text(page, number))
     return texts
+
+
+def _line_keys(runs: list[dict[str, Any]]) -> list[int]:
+    """The heights of a page's lines of text, top first, as pypdf groups them into lines."""
+    keys = {int(run["ty"] * run["flip_sort"]) for run in runs if run["text"].strip()}
+    return sorted(keys, reverse=True)
+
+
+def _frame(runs: list[list[dict[str, Any]] | None]) -> tuple[int, int, float] | None:
+    """The highest and lowest line of text in the document, and the usual line pitch."""
+    pages = [_line_keys(page_runs) for page_runs in runs if page_runs]
+    pages = [keys for keys in pages if keys]
+    steps = [a - b for keys in pages for a, b in zip(keys, keys[1:], strict=False) if a > b]
+    if not pages or not steps:
+        return None
+    pitch = float(statistics.median(steps))
+    return max(keys[0] for keys in pages), min(keys[-1] for keys in pages), pitch
+
+
+def _framed(text: str, runs: list[dict[str, Any]], frame: tuple[int, int, float] | None) -> str:
+    """The page's text with blank lines for the empty space above and below its text.
+
+    Every page then spans the same height, so a page that ends (or starts) short shows it:
+    a page ends short where a speech, a scene or an act ends and the space after it did not
+    fit (see `join_pages`).
+    """
+    keys = _line_keys(runs)
+    if frame is None or not keys:
+        return text
+    top, bottom, pitch = frame
+    above = min(round((top - keys[0]) / pitch), _MAX_FRAME_LINES)
+    below = min(round((keys[-1] - bottom) / pitch), _MAX_FRAME_LINES)
+    return "\n" * above + text.strip("\n") + "\n" * below
 
 
 def _margins(runs: list[list[dict[str, Any]] | None]) -> tuple[float | None, float | None]:
@@ -204,7 +245,44 @@ def _char_width(runs: list[dict[str, Any]]) -> float:
     return float(fixed_char_width(runs, _SCALE_WEIGHT))  # type: ignore[arg-type]
 
 
-def _fixed_width(runs: list[dict[str, Any]], margin: float, char_width: float) -> str:
+def _body_height(runs: list[list[dict[str, Any]] | None]) -> float:
+    """The size of the type most of the text is set in."""
+    sizes: Counter[float] = Counter()
+    for page_runs in runs:
+        for run in page_runs or []:
+            sizes[round(float(run["font_height"]), 1)] += len(run["text"].strip())
+    sizes.pop(0.0, None)
+    return sizes.most_common(1)[0][0] if sizes else 0.0
+
+
+def _set_apart(lines: dict[int, list[Any]], body_height: float) -> dict[int, list[Any]]:
+    """Lines set in a larger type than the text (headings) get a blank line above and below.
+
+    A book drops the space above a heading at the top of a page, and a scene may end at the
+    foot of the page before; the type still tells the reader where the heading is.
+    """
+    spaced: dict[int, list[Any]] = {}
+    shift = 0
+    previous: int | None = None
+    previous_large = False
+    for key, line in lines.items():
+        height = max((run["font_height"] for run in line if run["text"].strip()), default=0.0)
+        large = height > body_height * _HEADING_RATIO
+        key -= shift
+        if previous is not None and (large or previous_large):
+            # pypdf shows a blank line where the gap is at least twice the line's font height.
+            needed = math.ceil(2 * line[0]["font_height"]) + 1
+            if previous - key < needed:
+                shift += needed - (previous - key)
+                key = previous - needed
+        spaced[key] = line
+        previous, previous_large = key, large
+    return spaced
+
+
+def _fixed_width(
+    runs: list[dict[str, Any]], margin: float, char_width: float, body_height: float
+) -> str:
     from pypdf._text_extraction._layout_mode import fixed_width_page, y_coordinate_groups
 
     if not runs:
@@ -216,6 +294,8 @@ def _fixed_width(runs: list[dict[str, Any]], margin: float, char_width: float) -
         )
     ]
     lines = y_coordinate_groups(shifted)  # type: ignore[arg-type]
+    if body_height > 0:
+        lines = _set_apart(lines, body_height)  # type: ignore[arg-type]
     return str(fixed_width_page(lines, char_width, True, 1.0))
 
 

@@ -22,7 +22,7 @@ from playparse.llm.prompt import (
 from playparse.llm.structured import Answer, StructuredProvider
 from playparse.schema import ChunkContext
 
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-4-6"
 
 
 class AnthropicProvider(StructuredProvider):

@@ -18,6 +18,7 @@ class Price:
 # Published list prices (standard tier, no batch or cache discounts).
 PRICES: dict[tuple[str, str], Price] = {
     ("anthropic", "claude-opus-4-1"): Price(15.00, 75.00),
+    ("anthropic", "claude-sonnet-4-6"): Price(3.00, 15.00),
     ("anthropic", "claude-sonnet-4-5"): Price(3.00, 15.00),
     ("anthropic", "claude-haiku-4-5"): Price(1.00, 5.00),
     ("openai", "gpt-4.1"): Price(2.00, 8.00),

@@ -37,7 +37,7 @@ async def test_a_submitted_play_is_parsed_and_served(api: Api, worker: Worker) -
     assert response.headers["location"] == f"/api/jobs/{job['id']}"
     assert job["status"] == "queued" and job["progress"] == 0
     assert (job["filename"], job["format"], job["provider"]) == (EXAMPLE.name, "txt", "heuristic")
-    assert (job["priority"], job["chunk_size"], job["concurrency"]) == (5, 4000, 1)
+    assert (job["priority"], job["chunk_size"], job["concurrency"]) == (5, 4000, 4)
     assert job["tenant_id"] == "default" and job["error"] is None
 
     done = await wait_until_final(api, job["id"])
