@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from api.limits import UploadLimitMiddleware
 from api.problems import install_problem_handlers
-from api.routes import control, jobs, plays, stream
+from api.routes import control, jobs, ops, plays, stream
 from playparse.config import Settings
 from playparse.db.engine import create_engine, create_sessionmaker
 from playparse.db.migrate import upgrade
@@ -54,6 +54,10 @@ def create_app(
     app.state.settings = settings
     install_problem_handlers(app)
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.state.metrics = ops.Metrics()
+    app.add_middleware(ops.MetricsMiddleware, metrics=app.state.metrics)
+    # Before the jobs router, whose /api/jobs/{job_id} would otherwise take "stats".
+    app.include_router(ops.router)
     app.include_router(jobs.router)
     app.include_router(stream.router)
     app.include_router(control.router)
