@@ -18,7 +18,9 @@ from playparse import reconcile
 from playparse.config import Settings
 from playparse.db.engine import create_engine, create_sessionmaker
 from playparse.llm.base import LLM_PROVIDERS, Providers, default_providers
-from playparse.temporal import connect
+from playparse.logs import configure_logging
+from playparse.temporal import connect, worker_runtime
+from playparse.tracing import configure_tracing
 from workflows.parse_play import ParsePlayWorkflow
 
 log = logging.getLogger("playparse.worker")
@@ -98,10 +100,16 @@ def build_llm_workers(
 
 async def main() -> None:
     """Run workers until SIGTERM or SIGINT, then let running activities finish or hand back."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    tracing = configure_tracing(settings, "playparse-worker")
     engine = create_engine(settings.resolved_database_url)
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    client = await connect(
+        settings.temporal_address,
+        settings.temporal_namespace,
+        runtime=worker_runtime(settings.worker_metrics_address),
+        tracing=tracing,
+    )
     sessions = create_sessionmaker(engine)
     providers = default_providers(settings)
     worker = build_worker(client, settings, sessions, providers)

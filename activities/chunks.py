@@ -235,6 +235,13 @@ class ChunkActivities:
     async def _show_retrying(self, input: ParseChunkInput, kind: str, message: str) -> None:
         """Record `retrying` unless this was the last attempt (the workflow then fails the job)."""
         info = activity.info()
+        activity.logger.warning(
+            "chunk %s attempt %s failed (%s)",
+            input.index,
+            info.attempt,
+            kind,
+            extra={"chunk": input.index, "provider": input.provider},
+        )
         policy = info.retry_policy
         if (
             policy is not None

@@ -16,6 +16,7 @@ from playparse.config import Settings
 from playparse.db.engine import create_engine, create_sessionmaker
 from playparse.db.migrate import upgrade
 from playparse.temporal import connect
+from playparse.tracing import configure_tracing, instrument_api
 
 
 def create_app(
@@ -37,7 +38,7 @@ def create_app(
         else:
             app.state.sessions = sessions
         app.state.temporal = temporal or await connect(
-            settings.temporal_address, settings.temporal_namespace
+            settings.temporal_address, settings.temporal_namespace, tracing=tracing
         )
         try:
             yield
@@ -52,6 +53,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    tracing = configure_tracing(settings, "playparse-api")
+    if tracing:
+        instrument_api(app)
     install_problem_handlers(app)
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.state.metrics = ops.Metrics()

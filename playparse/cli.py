@@ -337,6 +337,77 @@ def event_summary(kind: str, d: dict[str, Any]) -> str:
     return "  ".join(f"{key}={value}" for key, value in d.items())
 
 
+@app.command("eval")
+def eval_command(
+    playbook: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="PLAYBOOK|JOB_ID", help="playbook/v1 JSON file, or a completed job's id"
+        ),
+    ] = None,
+    truth: Annotated[
+        Path | None, typer.Argument(metavar="TRUTH", help="the truth.json to score against")
+    ] = None,
+    cases: Annotated[
+        Path | None,
+        typer.Option("--all", help="score every case under DIR", metavar="DIR", file_okay=False),
+    ] = None,
+    minimum: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--min", metavar="NAME=VALUE", help="a target, e.g. speaker_accuracy=0.9; repeatable"
+        ),
+    ] = None,
+    output: OutputOpt = Output.text,
+) -> None:
+    """Score a playbook against ground truth; exit 1 when a figure is below its target."""
+    from playparse import eval_cases
+
+    try:
+        targets = eval_cases.thresholds(minimum or ())
+        if cases is not None and playbook is None:
+            _eval_all(cases, targets, output)
+            return
+        if cases is not None or playbook is None or truth is None:
+            raise eval_cases.EvalError("give PLAYBOOK and TRUTH, or --all DIR")
+        expected = eval_cases.load_json(truth, "truth file")
+        if Path(playbook).is_file():
+            played = eval_cases.load_json(Path(playbook), "playbook")
+        else:
+            played = _call(lambda client: client.result(playbook))
+    except eval_cases.EvalError as error:
+        err.print(f"[red]error:[/red] {escape(str(error))}")
+        raise typer.Exit(Exit.USAGE) from None
+    scores = eval_cases.evaluate(played, expected)
+    missed = scores.missed_targets(targets)
+    if output == Output.json:
+        result = {"scores": scores.as_dict(), "targets": targets, "missed": sorted(missed)}
+        _print_json({**result, "met": not missed})
+    else:
+        for line in eval_cases.format_scores(scores, targets):
+            _say(line)
+    if missed:
+        summary = escape(eval_cases.missed_summary(missed, targets))
+        err.print(f"[red]error:[/red] below target: {summary}")
+        raise typer.Exit(Exit.JOB_FAILED)
+
+
+def _eval_all(directory: Path, targets: dict[str, float], output: Output) -> None:
+    from playparse import eval_cases
+
+    results = eval_cases.run_cases(directory, targets)
+    if output == Output.json:
+        _print_json([result.as_row() for result in results])
+    else:
+        for line in eval_cases.format_table(results):
+            _say(line)
+    failed = [result for result in results if not result.met]
+    if failed:
+        names = ", ".join(f"{result.case}/{result.file}" for result in failed)
+        err.print(f"[red]error:[/red] {len(failed)} of {len(results)} below target: {names}")
+        raise typer.Exit(Exit.JOB_FAILED)
+
+
 @app.command()
 def up(
     data_dir: Annotated[
@@ -374,6 +445,7 @@ def _run_stack(
     from playparse.config import Settings
     from playparse.demo import run_demo
     from playparse.devstack import StackError, run_stack
+    from playparse.logs import configure_logging
 
     try:
         settings = Settings(data_dir=data_dir, api_port=port)
@@ -384,6 +456,7 @@ def _run_stack(
         )
         err.print(f"[red]error:[/red] invalid settings: {problems}")
         raise typer.Exit(Exit.USAGE) from None
+    configure_logging(settings.log_format, settings.log_level)
     hook = None
     if demo_file is not None:
 

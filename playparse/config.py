@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -67,6 +68,15 @@ class Settings(BaseSettings):
 
     # Worker.
     max_concurrent_activities: int = Field(default=16, ge=1)
+
+    # Observability. Logs are JSON lines with `json` (production) or text; the worker's
+    # Temporal SDK metrics are served in Prometheus format on worker_metrics_address
+    # (host:port) when set; OTLP tracing from the API through workflows to activities is on
+    # when otel_endpoint is set.
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+    worker_metrics_address: str | None = None
+    otel_endpoint: str | None = None
 
     @field_validator("database_url")
     @classmethod

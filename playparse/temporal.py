@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.common import Priority, SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 JOB_STATUS = SearchAttributeKey.for_keyword("JobStatus")
 TENANT_ID = SearchAttributeKey.for_keyword("TenantId")
@@ -27,8 +28,37 @@ def temporal_priority(priority: int) -> Priority:
     return Priority(priority_key=6 - max(1, min(5, priority)))
 
 
-async def connect(address: str, namespace: str = "default") -> Client:
-    """A client with the data converter every playparse client and worker must share."""
+def worker_runtime(metrics_address: str | None) -> Runtime | None:
+    """A Temporal runtime serving the SDK's own metrics for Prometheus, when asked for."""
+    if not metrics_address:
+        return None
+    return Runtime(
+        telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=metrics_address))
+    )
+
+
+async def connect(
+    address: str,
+    namespace: str = "default",
+    *,
+    runtime: Runtime | None = None,
+    tracing: bool = False,
+) -> Client:
+    """A client with the data converter every playparse client and worker must share.
+
+    With `tracing`, OpenTelemetry spans follow a job from the API through the workflow to its
+    activities (Temporal's contrib interceptor; the tracer provider is configured by the
+    process, see playparse.tracing).
+    """
+    interceptors = []
+    if tracing:
+        from temporalio.contrib.opentelemetry import TracingInterceptor
+
+        interceptors.append(TracingInterceptor())
     return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter
+        address,
+        namespace=namespace,
+        data_converter=pydantic_data_converter,
+        runtime=runtime,
+        interceptors=interceptors,
     )
