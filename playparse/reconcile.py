@@ -20,7 +20,8 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from playparse.db import jobs as jobs_repo
-from playparse.db.models import Job, utcnow
+from playparse.db.models import Job, JobEvent, utcnow
+from playparse.health import STALL_AFTER
 from playparse.jobs import FINAL_STATES, JobError, JobStatus
 
 log = logging.getLogger("playparse.reconcile")
@@ -57,6 +58,7 @@ async def reconcile_once(
     """Compare jobs with their workflows once; returns the corrections made."""
     corrections = await _closed_workflows(client, sessions, stale_after)
     corrections += await _running_again(client, sessions)
+    corrections += await _mark_stalled(sessions)
     for correction in corrections:
         log.info(
             "job %s: %s -> %s (%s)",
@@ -154,6 +156,42 @@ async def _running_again(
                     break
         if job is not None:
             corrections.append(Correction(job_id, status, steps[-1].value, reason))
+    return corrections
+
+
+async def _mark_stalled(sessions: async_sessionmaker[AsyncSession]) -> list[Correction]:
+    """Note in their events the running jobs without progress for STALL_AFTER (once each).
+
+    Temporal's heartbeat and start-to-close timeouts retry the stuck activity; the event and
+    the health check make the stall visible meanwhile.
+    """
+    async with sessions.begin() as session:
+        jobs = list(
+            await session.scalars(
+                select(Job)
+                .where(Job.status.in_([JobStatus.RUNNING.value, JobStatus.RETRYING.value]))
+                .where(Job.updated_at < utcnow() - STALL_AFTER)
+                .limit(BATCH)
+            )
+        )
+        corrections = []
+        for job in jobs:
+            latest = await session.scalar(
+                select(JobEvent.kind)
+                .where(JobEvent.job_id == job.id)
+                .order_by(JobEvent.id.desc())
+                .limit(1)
+            )
+            if latest == "stalled":
+                continue
+            idle = (utcnow() - job.updated_at).total_seconds()
+            await jobs_repo.add_event(
+                session,
+                job=job,
+                kind="stalled",
+                detail={"idle_s": round(idle), "by": "reconciler"},
+            )
+            corrections.append(Correction(job.id, job.status, job.status, "stalled"))
     return corrections
 
 

@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
@@ -14,6 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from playparse.assemble import parse_text
+from playparse.db.models import Job, utcnow
 from playparse.llm.base import ProviderError
 from playparse.reconcile import reconcile_once
 from tests.api.test_job_control import (  # noqa: F401  (fixtures)
@@ -100,3 +102,27 @@ async def test_a_failed_job_reset_in_temporal_runs_again_and_completes(
     events = (await api.http.get(f"/api/jobs/{job['id']}/events")).json()["data"]
     assert "reset" in [e["kind"] for e in events]
     assert (await api.http.get(f"/api/jobs/{job['id']}/result")).status_code == 200
+
+
+async def test_a_job_without_progress_is_marked_stalled_once(
+    api: Api,
+    worker: Worker,
+    provider: Instrumented,
+    temporal: Client,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    provider.delay = 30.0
+    job = (await submit(api, EXAMPLE.read_bytes(), name=EXAMPLE.name)).json()
+    await wait_for(api, job["id"], lambda j: j["status"] == "running" and provider.started)
+    async with sessions.begin() as session:
+        await session.execute(
+            update(Job).where(Job.id == job["id"]).values(updated_at=utcnow() - timedelta(hours=1))
+        )
+    first = await reconcile_once(temporal, sessions)
+    second = await reconcile_once(temporal, sessions)
+    assert (job["id"], "stalled") in [(c.job_id, c.reason) for c in first]
+    assert job["id"] not in {c.job_id for c in second}
+    events = (await api.http.get(f"/api/jobs/{job['id']}/events")).json()["data"]
+    assert [e["kind"] for e in events].count("stalled") == 1
+    assert (await api.http.get("/api/health")).json()["checks"]["stalled"]["jobs"] == [job["id"]]
+    assert (await api.http.post(f"/api/jobs/{job['id']}/cancel")).status_code == 202
