@@ -70,6 +70,7 @@ class ParsePlayWorkflow:
         self._priority = Priority()
         self._input: ParsePlayInput | None = None
         self._failed_chunk: int | None = None
+        self._requested_priority: int | None = None
 
     # Signals are for people at the Temporal CLI and Web UI; they cannot be refused. The API
     # uses the updates below, whose validators refuse what the job's state does not allow
@@ -108,6 +109,7 @@ class ParsePlayWorkflow:
     async def set_priority(self, priority: int) -> Progress:
         """Change the priority of the chunks not yet started (5 most urgent, 1 least)."""
         self._priority = temporal_priority(priority)
+        self._requested_priority = priority
         if self._input is not None:
             self._input.priority = priority
         workflow.upsert_search_attributes([PRIORITY.value_set(priority)])
@@ -156,6 +158,9 @@ class ParsePlayWorkflow:
     @workflow.run
     async def run(self, input: ParsePlayInput) -> ParsePlayResult:
         self._input = input
+        if self._requested_priority is not None:
+            # A priority change that arrived with the first task outranks the submitted one.
+            input.priority = self._requested_priority
         self._pause_requested = self._pause_requested or input.paused
         self._priority = temporal_priority(input.priority)
         try:
@@ -331,6 +336,8 @@ class ParsePlayWorkflow:
             workflow.upsert_search_attributes([JOB_STATUS.value_set(status.value)])
         if stage is not None:
             self._progress.stage = stage.value
+        if self._input is not None:
+            self._show_progress(self._input)
 
     async def _record(self, state: RecordStateInput) -> None:
         await workflow.execute_activity_method(
