@@ -34,6 +34,19 @@ async def _counts(session: AsyncSession, tenant_id: str, column: Any) -> dict[st
     return {str(key): count for key, count in rows.tuples()}
 
 
+async def spend(session: AsyncSession, *, tenant_id: str | None = None) -> tuple[int, int, float]:
+    """Input tokens, output tokens and cost (USD) of all jobs, or of one tenant's."""
+    query = select(
+        func.coalesce(func.sum(Job.input_tokens), 0),
+        func.coalesce(func.sum(Job.output_tokens), 0),
+        func.coalesce(func.sum(Job.cost_usd), 0.0),
+    )
+    if tenant_id is not None:
+        query = query.where(Job.tenant_id == tenant_id)
+    row = (await session.execute(query)).one()
+    return int(row[0]), int(row[1]), float(row[2])
+
+
 async def job_stats(session: AsyncSession, *, tenant_id: str) -> dict[str, Any]:
     """The figures of GET /api/jobs/stats for one tenant."""
     now = utcnow()
@@ -80,15 +93,7 @@ async def job_stats(session: AsyncSession, *, tenant_id: str) -> dict[str, Any]:
         .order_by(func.count().desc())
         .limit(TOP_ERRORS)
     )
-    spend = (
-        await session.execute(
-            select(
-                func.coalesce(func.sum(Job.input_tokens), 0),
-                func.coalesce(func.sum(Job.output_tokens), 0),
-                func.coalesce(func.sum(Job.cost_usd), 0.0),
-            ).where(Job.tenant_id == tenant_id)
-        )
-    ).one()
+    spent = await spend(session, tenant_id=tenant_id)
     return {
         "total": sum(by_status.values()),
         "by_status": by_status,
@@ -103,6 +108,6 @@ async def job_stats(session: AsyncSession, *, tenant_id: str) -> dict[str, Any]:
             {"type": kind, "message": message, "count": count}
             for kind, message, count in error_rows.tuples()
         ],
-        "tokens": {"input": int(spend[0]), "output": int(spend[1])},
-        "cost_usd": round(float(spend[2]), 6),
+        "tokens": {"input": spent[0], "output": spent[1]},
+        "cost_usd": round(spent[2], 6),
     }

@@ -13,25 +13,18 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client
 from temporalio.worker import Worker
 from typer.testing import CliRunner
 
 from playparse import cli as cli_module
-from playparse import heuristic
 from playparse.client import PlayparseClient, ServerSentEvent, SSEDecoder
-from playparse.config import Settings
-from playparse.llm.base import ProviderResult, Providers
-from playparse.schema import ChunkContext
+from tests.api.test_job_control import Instrumented, provider, worker  # noqa: F401
 from tests.conftest import Api, free_port
 from tests.helpers import EXAMPLE
 
@@ -42,37 +35,8 @@ PLAYPARSE = Path(sys.executable).parent / "playparse"
 FINAL = ("completed", "failed", "cancelled")
 
 
-@dataclass
-class Slowed:
-    """The heuristic parser, taking `delay` seconds per chunk."""
-
-    name: str = "heuristic"
-    delay: float = 0.0
-
-    async def parse_chunk(
-        self, text: str, context: ChunkContext, *, model: str | None
-    ) -> ProviderResult:
-        await asyncio.sleep(self.delay)
-        return ProviderResult(parse=heuristic.parse_chunk(text, context))
-
-
-@pytest.fixture
-def provider() -> Slowed:
-    return Slowed()
-
-
-@pytest_asyncio.fixture
-async def worker(
-    temporal: Client,
-    settings: Settings,
-    sessions: async_sessionmaker[AsyncSession],
-    provider: Slowed,
-) -> AsyncIterator[Worker]:
-    from worker import build_worker
-
-    worker = build_worker(temporal, settings, sessions, Providers({"heuristic": provider}))
-    async with worker:
-        yield worker
+# The job-control tests' worker: the heuristic parser, slowed down on request.
+Slowed = Instrumented
 
 
 async def cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -17,6 +17,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.client import (
+    Client,
     WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
@@ -100,17 +101,7 @@ async def pause_job(
     job_id: str, session: SessionDep, temporal: TemporalDep, tenant: TenantDep
 ) -> JSONResponse:
     """Stop starting chunks; running chunks finish and are kept, then the job is `paused`."""
-    job = await load_job(session, tenant, job_id)
-    _require_open(job, JobAction.PAUSE)
-    handle = temporal.get_workflow_handle(job.id)
-    taken = await _update(
-        handle,
-        lambda: handle.execute_update(ParsePlayWorkflow.pause_job, rpc_timeout=UPDATE_TIMEOUT),
-        job,
-    )
-    if not taken:
-        await _signal_without_worker(session, handle, job, JobAction.PAUSE)
-    return accepted(await _fresh(session, tenant, job_id))
+    return await _pause_or_resume(session, temporal, tenant, job_id, JobAction.PAUSE)
 
 
 @router.post("/{job_id}/resume", status_code=202, response_model=JobPublic, responses=_CONFLICT)
@@ -118,16 +109,23 @@ async def resume_job(
     job_id: str, session: SessionDep, temporal: TemporalDep, tenant: TenantDep
 ) -> JSONResponse:
     """Carry on with the next chunk."""
+    return await _pause_or_resume(session, temporal, tenant, job_id, JobAction.RESUME)
+
+
+async def _pause_or_resume(
+    session: SessionDep, temporal: Client, tenant: str, job_id: str, action: JobAction
+) -> JSONResponse:
     job = await load_job(session, tenant, job_id)
-    _require_open(job, JobAction.RESUME)
+    _require_open(job, action)
     handle = temporal.get_workflow_handle(job.id)
+    update = (
+        ParsePlayWorkflow.pause_job if action == JobAction.PAUSE else ParsePlayWorkflow.resume_job
+    )
     taken = await _update(
-        handle,
-        lambda: handle.execute_update(ParsePlayWorkflow.resume_job, rpc_timeout=UPDATE_TIMEOUT),
-        job,
+        handle, lambda: handle.execute_update(update, rpc_timeout=UPDATE_TIMEOUT), job
     )
     if not taken:
-        await _signal_without_worker(session, handle, job, JobAction.RESUME)
+        await _signal_without_worker(session, handle, job, action)
     return accepted(await _fresh(session, tenant, job_id))
 
 

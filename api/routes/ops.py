@@ -23,7 +23,7 @@ from playparse.db.models import Job
 from playparse.health import check_health
 from playparse.jobs import JobStatus
 from playparse.llm.base import configured_providers
-from playparse.stats import job_stats
+from playparse.stats import job_stats, spend
 
 router = APIRouter(tags=["operations"])
 
@@ -118,16 +118,8 @@ async def metrics(request: Request, session: SessionDep) -> Response:
     for status in JobStatus:
         registry.jobs.labels(status.value).set(counts.get(status.value, 0))
     registry.queue_depth.set(counts.get(JobStatus.QUEUED.value, 0))
-    spend = (
-        await session.execute(
-            select(
-                func.coalesce(func.sum(Job.input_tokens), 0),
-                func.coalesce(func.sum(Job.output_tokens), 0),
-                func.coalesce(func.sum(Job.cost_usd), 0.0),
-            )
-        )
-    ).one()
-    registry.tokens.labels("input").set(spend[0])
-    registry.tokens.labels("output").set(spend[1])
-    registry.cost.set(spend[2])
+    spent = await spend(session)
+    registry.tokens.labels("input").set(spent[0])
+    registry.tokens.labels("output").set(spent[1])
+    registry.cost.set(spent[2])
     return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
