@@ -14,18 +14,21 @@ from temporalio.worker import Worker
 
 from activities.chunks import ChunkActivities
 from activities.jobs import JobActivities
+from activities.retention import RetentionActivities
 from playparse import reconcile
 from playparse.config import Settings
 from playparse.db.engine import create_engine, create_sessionmaker
 from playparse.llm.base import LLM_PROVIDERS, Providers, default_providers
 from playparse.logs import configure_logging
+from playparse.schedules import ensure_retention
 from playparse.temporal import connect, worker_runtime
 from playparse.tracing import configure_tracing
 from workflows.parse_play import ParsePlayWorkflow
+from workflows.retention import RetentionWorkflow
 
 log = logging.getLogger("playparse.worker")
 
-WORKFLOWS = [ParsePlayWorkflow]
+WORKFLOWS = [ParsePlayWorkflow, RetentionWorkflow]
 
 
 def build_worker(
@@ -43,6 +46,7 @@ def build_worker(
     """
     jobs = JobActivities(sessions, settings)
     chunks = ChunkActivities(sessions, providers or default_providers(settings), settings)
+    retention = RetentionActivities(sessions)
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
@@ -53,6 +57,7 @@ def build_worker(
             jobs.assemble_play,
             jobs.record_state,
             chunks.parse_chunk,
+            retention.purge_old_jobs,
         ],
         max_concurrent_activities=settings.max_concurrent_activities,
         # Heartbeats reach the server every second, so a cancel reaches a chunk within ~2 s.
@@ -89,6 +94,9 @@ def build_llm_workers(
             activities=[chunks.parse_chunk],
             max_concurrent_activities=settings.max_concurrent_llm_calls,
             max_task_queue_activities_per_second=rates.get(name),
+            # The task-queue limit lets a first burst of rate+1 through; the worker's own limit
+            # smooths it (per process, so the global rate stays the task queue's).
+            max_activities_per_second=rates.get(name),
             max_heartbeat_throttle_interval=timedelta(seconds=1),
             default_heartbeat_throttle_interval=timedelta(seconds=1),
             graceful_shutdown_timeout=timedelta(seconds=20),
@@ -121,6 +129,7 @@ async def main() -> None:
     async with contextlib.AsyncExitStack() as running:
         for each in (worker, *llm_workers):
             await running.enter_async_context(each)
+        await ensure_retention(client, settings)
         log.info(
             "worker polling task queue %s at %s (providers: %s)",
             settings.task_queue,

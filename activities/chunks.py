@@ -19,7 +19,7 @@ from playparse.errors import PlayparseError
 from playparse.jobs import JobError, JobStatus
 from playparse.llm.base import LLM_PROVIDERS, Provider, ProviderError, ProviderResult, Providers
 from playparse.llm.pricing import cost_usd, estimate_tokens
-from playparse.llm.prompt import PROMPT_VERSION
+from playparse.llm.prompt import PROMPT_VERSION, prompt_size
 from playparse.schema import ChunkContext, ChunkParse
 
 
@@ -69,6 +69,7 @@ class ChunkActivities:
             else None
         )
         result: ProviderResult | None = None
+        reserved: tuple[int, float] | None = None
         cached = False
         if key is not None and not job.fresh:
             async with self._sessions() as session:
@@ -79,8 +80,12 @@ class ChunkActivities:
         if result is None:
             if llm:
                 await self._check_breaker(input)
-            self._check_budget(job, input, provider, model, text)
-            result = await self._call(input, provider, text, context, llm)
+            reserved = await self._reserve_budget(job, input, model, text, context)
+            try:
+                result = await self._call(input, provider, text, context, llm)
+            except BaseException:
+                await self._release_budget(input.job_id, reserved)
+                raise
             if key is not None:
                 async with self._sessions.begin() as session:
                     await llm_repo.keep_answer(
@@ -101,6 +106,10 @@ class ChunkActivities:
         )
         speakers = sorted({label for item in lines for label in item.speakers})
         async with self._sessions.begin() as session:
+            if reserved is not None:
+                await jobs_repo.release_budget(
+                    session, job_id=input.job_id, tokens=reserved[0], usd=reserved[1]
+                )
             new = await jobs_repo.store_chunk_result(
                 session,
                 row={
@@ -207,29 +216,41 @@ class ChunkActivities:
                 cooldown=timedelta(seconds=self._settings.breaker_cooldown_s),
             )
 
-    def _check_budget(
-        self, job: Job, input: ParseChunkInput, provider: Provider, model: str | None, text: str
-    ) -> None:
-        """Stop before a chunk whose likely cost would take the job over its budget."""
+    async def _reserve_budget(
+        self, job: Job, input: ParseChunkInput, model: str | None, text: str, context: ChunkContext
+    ) -> tuple[int, float] | None:
+        """Stop before a chunk whose likely cost would take the job over its budget.
+
+        The likely spending is reserved on the job row, so chunks running in parallel count
+        each other before they have spent anything.
+        """
         if job.budget_tokens is None and job.budget_usd is None:
-            return
+            return None
         if input.provider not in LLM_PROVIDERS:
-            return
-        estimate_in, estimate_out = estimate_tokens(text)
-        over = None
-        if job.budget_tokens is not None:
-            spent = job.input_tokens + job.output_tokens
-            if spent + estimate_in + estimate_out > job.budget_tokens:
-                over = f"{spent} of {job.budget_tokens} tokens spent"
-        if over is None and job.budget_usd is not None:
-            likely = cost_usd(input.provider, model, estimate_in, estimate_out)
-            if job.cost_usd + likely > job.budget_usd:
-                over = f"${job.cost_usd:.4f} of ${job.budget_usd:.4f} spent"
+            return None
+        estimate_in, estimate_out = estimate_tokens(
+            prompt_size(text, context), len(text), text.count("\n") + 1
+        )
+        tokens = estimate_in + estimate_out
+        usd = cost_usd(input.provider, model, estimate_in, estimate_out)
+        async with self._sessions.begin() as session:
+            over = await jobs_repo.reserve_budget(
+                session, job_id=input.job_id, tokens=tokens, usd=usd
+            )
         if over is not None:
             raise ApplicationError(
                 f"budget exceeded: {over}, and the next chunk would go over",
                 type="BudgetExceeded",
                 non_retryable=True,
+            )
+        return tokens, usd
+
+    async def _release_budget(self, job_id: str, reserved: tuple[int, float] | None) -> None:
+        if reserved is None:
+            return
+        async with self._sessions.begin() as session:
+            await jobs_repo.release_budget(
+                session, job_id=job_id, tokens=reserved[0], usd=reserved[1]
             )
 
     async def _show_retrying(self, input: ParseChunkInput, kind: str, message: str) -> None:

@@ -6,12 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api.limits import UploadLimitMiddleware
 from api.problems import install_problem_handlers
-from api.routes import control, jobs, ops, plays, stream
+from api.routes import control, jobs, ops, pages, plays, stream
+from api.web import STATIC_DIR
 from playparse.config import Settings
 from playparse.db.engine import create_engine, create_sessionmaker
 from playparse.db.migrate import upgrade
@@ -62,6 +64,9 @@ def create_app(
     app.add_middleware(ops.MetricsMiddleware, metrics=app.state.metrics)
     # Before the jobs router, whose /api/jobs/{job_id} would otherwise take "stats".
     app.include_router(ops.router)
+    # The web page, with its live jobs list (/api/jobs/stream) and the result downloads.
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(jobs.router)
     app.include_router(stream.router)
     app.include_router(control.router)

@@ -371,7 +371,7 @@ def eval_command(
         if cases is not None or playbook is None or truth is None:
             raise eval_cases.EvalError("give PLAYBOOK and TRUTH, or --all DIR")
         expected = eval_cases.load_json(truth, "truth file")
-        if Path(playbook).is_file():
+        if Path(playbook).is_file() or playbook.endswith(".json"):
             played = eval_cases.load_json(Path(playbook), "playbook")
         else:
             played = _call(lambda client: client.result(playbook))

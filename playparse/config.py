@@ -69,6 +69,14 @@ class Settings(BaseSettings):
     # Worker.
     max_concurrent_activities: int = Field(default=16, ge=1)
 
+    # Retention. Jobs that ended (completed, failed, cancelled) longer ago than retention_days
+    # are removed with their events, chunks, chunk results and document, on a Temporal
+    # Schedule every retention_every_hours; Temporal keeps closed workflows as long. Saved
+    # plays are kept unless retention_delete_plays.
+    retention_days: float = Field(default=30.0, gt=0)
+    retention_delete_plays: bool = False
+    retention_every_hours: float = Field(default=24.0, gt=0)
+
     # Observability. Logs are JSON lines with `json` (production) or text; the worker's
     # Temporal SDK metrics are served in Prometheus format on worker_metrics_address
     # (host:port) when set; OTLP tracing from the API through workflows to activities is on

@@ -25,6 +25,7 @@ from playparse.config import Settings
 from playparse.db.engine import create_engine, create_sessionmaker
 from playparse.db.migrate import upgrade
 from playparse.errors import PlayparseError
+from playparse.schedules import ensure_retention
 from playparse.temporal import SEARCH_ATTRIBUTES, connect
 
 # Seconds a stopping API waits for open requests (an event stream only ends with its job).
@@ -251,6 +252,7 @@ async def run_stack(
                         task.result()
                         raise StackError(f"the {task.get_name()} stopped during start-up")
                 await asyncio.sleep(0.1)
+            await ensure_retention(client, settings)
             addresses = StackAddresses(
                 api=f"http://{settings.api_host}:{settings.api_port}",
                 temporal=server.address,

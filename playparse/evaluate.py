@@ -40,9 +40,13 @@ class Scores:
         """The figures by name, in the order of `TARGETS`."""
         return asdict(self)
 
-    def missed_targets(self) -> dict[str, float]:
-        """The figures below their target in `TARGETS`."""
-        return {name: value for name, value in self.as_dict().items() if value < TARGETS[name]}
+    def missed_targets(self, targets: Mapping[str, float] = TARGETS) -> dict[str, float]:
+        """The figures below their target in `targets` (by default `TARGETS`)."""
+        return {
+            name: value
+            for name, value in self.as_dict().items()
+            if name in targets and value < targets[name]
+        }
 
 
 @dataclass(frozen=True)

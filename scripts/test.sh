@@ -28,4 +28,17 @@ else
   echo "NOTICE: PostgreSQL is not reachable; the PostgreSQL tests will be SKIPPED (SQLite only)."
 fi
 
+# The browser tests (tests/browser) drive Debian's Chromium; Playwright's own browser download
+# is never used. Install the package when it is missing and we may (root); if that fails the
+# browser tests skip with the reason, or fail under CI=true.
+if ! command -v chromium >/dev/null 2>&1 && [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then
+  echo "Installing Debian's chromium for the browser tests (apt-get)..."
+  export DEBIAN_FRONTEND=noninteractive
+  if ! { apt-get install -y -qq chromium >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }; }; then
+    echo "NOTICE: chromium could not be installed; the browser tests will be SKIPPED (failed under CI=true)."
+  fi
+fi
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
 exec .venv/bin/pytest "$@"

@@ -58,3 +58,14 @@ CHUNK_RETRY = RetryPolicy(
     maximum_attempts=6,
     non_retryable_error_types=PERMANENT_ERRORS,
 )
+
+# Retention deletes old jobs in batches of a few hundred, heartbeating between and during
+# batches; a retry carries on where the last attempt stopped (what is gone stays gone).
+RETENTION_TIMEOUT = timedelta(hours=1)
+RETENTION_HEARTBEAT = timedelta(seconds=30)
+RETENTION_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=5,
+)

@@ -40,6 +40,7 @@ from workflows.parse_play import ParsePlayInput, ParsePlayWorkflow
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
+
 def new_job_id() -> str:
     return "job_" + secrets.token_hex(8)
 

@@ -357,3 +357,32 @@ async def requeue(session: AsyncSession, *, job_id: str) -> Job | None:
         event="retried",
         detail={"run": job.runs, "previous": job.status},
     )
+
+
+async def reserve_budget(
+    session: AsyncSession, *, job_id: str, tokens: int, usd: float
+) -> str | None:
+    """Hold a chunk's likely spending against the job's budget; why not, if it would go over.
+
+    The job row is locked, so chunks starting together see each other's reservations.
+    """
+    job = await session.get(Job, job_id, with_for_update=True, populate_existing=True)
+    if job is None:
+        return "the job no longer exists"
+    if job.budget_tokens is not None:
+        committed = job.input_tokens + job.output_tokens + job.reserved_tokens
+        if committed + tokens > job.budget_tokens:
+            return f"{job.input_tokens + job.output_tokens} of {job.budget_tokens} tokens spent"
+    if job.budget_usd is not None and job.cost_usd + job.reserved_usd + usd > job.budget_usd:
+        return f"${job.cost_usd:.4f} of ${job.budget_usd:.4f} spent"
+    job.reserved_tokens += tokens
+    job.reserved_usd += usd
+    return None
+
+
+async def release_budget(session: AsyncSession, *, job_id: str, tokens: int, usd: float) -> None:
+    """Give back a chunk's reservation once its real spending is recorded (or it failed)."""
+    job = await session.get(Job, job_id, with_for_update=True, populate_existing=True)
+    if job is not None:
+        job.reserved_tokens = max(0, job.reserved_tokens - tokens)
+        job.reserved_usd = max(0.0, job.reserved_usd - usd)

@@ -108,6 +108,9 @@ class Job(Base):
     chunks_cached: Mapped[int] = mapped_column(default=0, server_default="0")
     budget_tokens: Mapped[int | None] = mapped_column(BigInteger)
     budget_usd: Mapped[float | None] = mapped_column(Float)
+    # Likely spending of the chunks being parsed now, held against the budget until they end.
+    reserved_tokens: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    reserved_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     fresh: Mapped[bool] = mapped_column(default=False, server_default=false())
     outline: Mapped[dict[str, Any] | None]
     error_type: Mapped[str | None] = mapped_column(String(64))
@@ -199,7 +202,9 @@ class Play(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(64), index=True)
-    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), unique=True)
+    # The job that produced the play: a plain reference (like jobs.play_id), because a saved
+    # play outlives its job when retention removes old jobs.
+    job_id: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(Text)
     subtitle: Mapped[str | None] = mapped_column(Text)
     author: Mapped[str | None] = mapped_column(Text)

@@ -1,4 +1,4 @@
-"""DOCX to text with python-docx: paragraphs and tables in order, indented, italics as directions."""
+"""DOCX to text with python-docx: paragraphs and tables in order, indented, italics marked."""
 
 from __future__ import annotations
 

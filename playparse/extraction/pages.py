@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 
 # How many lines at the top and at the bottom of a page may be a running header or footer.
 _EDGE_LINES = 2
@@ -15,6 +16,10 @@ _REPEAT_MIN = 3
 _REPEAT_SHARE = 0.5
 _FACING_SHARE = 0.75
 _MAX_BLANK_LINES = 2
+# A page ends short (or starts low) by at least this many lines when its text breaks there, and
+# the usual top and bottom of a page's text are where all but this share of pages reach.
+_SHORT_LINES = 0.9
+_USUAL_SHARE = 0.05
 
 _PAGE_NUMBER = re.compile(
     r"^[\s\-–—(\[|]*(?P<label>(?:page|p\.|pg\.|seite|s\.|pagina|página|страница|стр\.?)\s*)?"
@@ -28,7 +33,9 @@ _SPACES = re.compile(r"\s+")
 _BROKEN_WORD = re.compile(r"(?<=[^\W\d_])(-|\u00ad)$")
 
 
-def join_pages(pages: list[str]) -> str:
+def join_pages(
+    pages: list[str], depths: Sequence[Sequence[float | None] | None] | None = None
+) -> str:
     """Join page texts into one text the way a reader would see the book.
 
     Lines that recur at the top or bottom of many pages (running headers and footers, with
@@ -37,14 +44,15 @@ def join_pages(pages: list[str]) -> str:
     line starts in lower case ("Bitt-" + "schriften" -> "Bittschriften"); runs of blank lines are
     shortened to two.
 
-    Pages may come framed: with blank lines for the empty space above and below their text, so
-    that every page spans the same number of lines. A page whose text ends higher than that of
-    most pages ended where a speech, scene or act ended and the space after it did not fit
-    (space at the top of a page is dropped in print), and one that starts lower begins a new
-    section; a blank line between the two pages keeps that break.
+    With the depth of each line on its page, a page break that is also a break in the text
+    keeps a blank line: where a page's text ends a line or more higher than on full pages (a
+    speech or scene ended and the space after it did not fit), or starts lower than usual (a
+    heading counts the space above it that print drops at the top of a page).
 
     Args:
         pages: each page's text, top to bottom, lines separated by newlines.
+        depths: for each page, each line's depth on the page in line pitches (None for blank
+            lines), or None for a page or a document without them.
 
     Returns:
         The document's text.
@@ -54,14 +62,12 @@ def join_pages(pages: list[str]) -> str:
     offset = _page_number_offset(page_lines)
     running = _running_lines(page_lines, offset)
     spans = [_body_span(lines, index, running, offset) for index, lines in enumerate(raw)]
-    breaks = _section_breaks(
-        [start for start, _ in spans], [len(lines) - end for lines, (_, end) in zip(raw, spans)]
-    )
+    breaks = _section_breaks(spans, depths) if depths is not None else set()
     lines: list[str] = []
-    for index, (lines_of_page, (start, end)) in enumerate(zip(raw, spans, strict=True)):
+    for index, (page, (start, end)) in enumerate(zip(raw, spans, strict=True)):
         if index in breaks and lines and start < end:
             lines.append("")
-        lines.extend(lines_of_page[start:end])
+        lines.extend(page[start:end])
     return "\n".join(_limit_blank_runs(_join_hyphenated([line.rstrip() for line in lines])))
 
 
@@ -178,22 +184,41 @@ def _skip_blank(lines: list[str], start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _section_breaks(above: list[int], below: list[int]) -> set[int]:
-    """The pages before which a section break fell: the one before ended short, or it starts low.
+def _section_breaks(
+    spans: list[tuple[int, int]], depths: Sequence[Sequence[float | None] | None]
+) -> set[int]:
+    """The pages before which the text breaks: the page before ended short, or this one starts low.
 
-    Most pages are full, so the usual space above and below a page's text is that of full
-    pages; a page needs at least a line more to count.
+    The text of full pages starts at about the same depth and ends within a line of the
+    lowest depth; the first page (often a title page) and the last are seldom full.
     """
-    if len(above) < _REPEAT_MIN:
+    tops: list[float | None] = []
+    bottoms: list[float | None] = []
+    for (start, end), page in zip(spans, depths, strict=True):
+        known = start < end and page is not None and len(page) >= end
+        tops.append(page[start] if known and page is not None else None)
+        bottoms.append(page[end - 1] if known and page is not None else None)
+    usual_top = _percentile([top for top in tops[1:] if top is not None], _USUAL_SHARE)
+    usual_bottom = _percentile(
+        [bottom for bottom in bottoms[:-1] if bottom is not None], 1 - _USUAL_SHARE
+    )
+    if usual_top is None or usual_bottom is None:
         return set()
-    # The first page (a title page) and the last (the play's end) are seldom full.
-    usual_below = Counter(below[:-1]).most_common(1)[0][0]
-    usual_above = Counter(above[1:]).most_common(1)[0][0]
-    return {
-        index
-        for index in range(1, len(above))
-        if below[index - 1] > usual_below or above[index] > usual_above
-    }
+    breaks = set()
+    for index in range(1, len(spans)):
+        top, bottom = tops[index], bottoms[index - 1]
+        if (bottom is not None and usual_bottom - bottom >= _SHORT_LINES) or (
+            top is not None and top - usual_top >= _SHORT_LINES
+        ):
+            breaks.add(index)
+    return breaks
+
+
+def _percentile(values: list[float], share: float) -> float | None:
+    # A few odd pages (a figure, a footnote kept as text) must not decide what full is.
+    if len(values) < _REPEAT_MIN:
+        return None
+    return sorted(values)[round(share * (len(values) - 1))]
 
 
 def _join_hyphenated(lines: list[str]) -> list[str]:

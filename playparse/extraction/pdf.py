@@ -6,7 +6,6 @@ import io
 import logging
 import math
 import statistics
-from collections import Counter
 from typing import Any, Literal
 
 from playparse.extraction.errors import (
@@ -16,6 +15,7 @@ from playparse.extraction.errors import (
     UnreadableDocument,
 )
 from playparse.extraction.pages import join_pages
+from playparse.extraction.pdf_lines import line_key, line_pitch, page_lines, text_size
 
 # pypdf's layout mode scales the average glyph width by this to get one column (its default).
 _SCALE_WEIGHT = 1.25
@@ -24,10 +24,6 @@ _SCALE_WEIGHT = 1.25
 _MARGIN_LINES = 3
 _MARGIN_SHARE = 0.02
 _MARGIN_TOLERANCE = 2.0
-# A line whose type is this much larger than the text's is a heading.
-_HEADING_RATIO = 1.15
-# Blank lines a page's frame adds at most above or below its text.
-_MAX_FRAME_LINES = 80
 
 
 def pdf_to_text(data: bytes) -> tuple[str, int]:
@@ -75,8 +71,8 @@ def pdf_to_text(data: bytes) -> tuple[str, int]:
         raise UnreadableDocument("pdf", _describe(error)) from error
     if not pages:
         raise EmptyDocument("The PDF has no pages.")
-    texts = _layout_texts(pages)
-    text = join_pages(texts)
+    texts, depths = _layout_texts(pages)
+    text = join_pages(texts, depths)
     if not any(character.isalpha() for character in text):
         raise NoTextFound(fmt="pdf")
     return text, len(pages)
@@ -87,7 +83,7 @@ def _describe(error: Exception) -> str:
     return message or type(error).__name__
 
 
-def _layout_texts(pages: list[Any]) -> list[str]:
+def _layout_texts(pages: list[Any]) -> tuple[list[str], list[list[float | None] | None]]:
     """Each page as fixed-width text whose indentation is measured from the document's margin.
 
     pypdf's layout mode measures indentation from the leftmost text on each page, so a page
@@ -95,6 +91,10 @@ def _layout_texts(pages: list[Any]) -> list[str]:
     The runs are collected here as pypdf does, and aligned on the margin of all pages of the
     same parity instead (books mirror their margins). pypdf's public layout mode, then its
     plain mode, stand in for any page this cannot handle.
+
+    Returns:
+        The pages' texts, and the depth of each of their lines on the page (see `PageLines`),
+        None for a page read by pypdf's own modes.
     """
     runs: list[list[dict[str, Any]] | None] = []
     for page in pages:
@@ -106,10 +106,10 @@ def _layout_texts(pages: list[Any]) -> list[str]:
             runs.append(None)
     widths = [_char_width(page_runs) for page_runs in runs if page_runs]
     char_width = statistics.median(widths) if widths else 0.0
-    body_height = _body_height(runs)
+    size, pitch = text_size(runs), line_pitch(runs)
     margins = _margins(runs)
-    frame = _frame(runs)
-    texts = []
+    texts: list[str] = []
+    depths: list[list[float | None] | None] = []
     for number, (page, page_runs) in enumerate(zip(pages, runs, strict=True), start=1):
         margin = margins[(number - 1) % 2]
         if margin is None:
@@ -118,48 +118,18 @@ def _layout_texts(pages: list[Any]) -> list[str]:
             if margin is None:
                 margin = min((run["tx"] for run in page_runs), default=0.0)
             try:
-                text = _fixed_width(page_runs, margin, char_width, body_height)
-                texts.append(_framed(text, page_runs, frame))
-                continue
+                laid_out = page_lines(page_runs, margin, char_width, size, pitch)
             except (MemoryError, RecursionError):
                 raise
             except Exception:
                 pass
+            else:
+                texts.append("\n".join(laid_out.lines))
+                depths.append(laid_out.depths)
+                continue
         texts.append(_fallback_text(page, number))
-    return texts
-
-
-def _line_keys(runs: list[dict[str, Any]]) -> list[int]:
-    """The heights of a page's lines of text, top first, as pypdf groups them into lines."""
-    keys = {int(run["ty"] * run["flip_sort"]) for run in runs if run["text"].strip()}
-    return sorted(keys, reverse=True)
-
-
-def _frame(runs: list[list[dict[str, Any]] | None]) -> tuple[int, int, float] | None:
-    """The highest and lowest line of text in the document, and the usual line pitch."""
-    pages = [_line_keys(page_runs) for page_runs in runs if page_runs]
-    pages = [keys for keys in pages if keys]
-    steps = [a - b for keys in pages for a, b in zip(keys, keys[1:], strict=False) if a > b]
-    if not pages or not steps:
-        return None
-    pitch = float(statistics.median(steps))
-    return max(keys[0] for keys in pages), min(keys[-1] for keys in pages), pitch
-
-
-def _framed(text: str, runs: list[dict[str, Any]], frame: tuple[int, int, float] | None) -> str:
-    """The page's text with blank lines for the empty space above and below its text.
-
-    Every page then spans the same height, so a page that ends (or starts) short shows it:
-    a page ends short where a speech, a scene or an act ends and the space after it did not
-    fit (see `join_pages`).
-    """
-    keys = _line_keys(runs)
-    if frame is None or not keys:
-        return text
-    top, bottom, pitch = frame
-    above = min(round((top - keys[0]) / pitch), _MAX_FRAME_LINES)
-    below = min(round((keys[-1] - bottom) / pitch), _MAX_FRAME_LINES)
-    return "\n" * above + text.strip("\n") + "\n" * below
+        depths.append(None)
+    return texts, depths
 
 
 def _margins(runs: list[list[dict[str, Any]] | None]) -> tuple[float | None, float | None]:
@@ -188,7 +158,7 @@ def _columns(pages: list[list[dict[str, Any]] | None]) -> list[float]:
     starts: dict[tuple[int, int], list[Any]] = {}
     for index, page_runs in enumerate(pages):
         for run in page_runs or []:
-            start = starts.setdefault((index, int(run["ty"] * run["flip_sort"])), [run["tx"], ""])
+            start = starts.setdefault((index, line_key(run)), [run["tx"], ""])
             start[0] = min(start[0], run["tx"])
             start[1] += run["text"]
     # Page numbers are often set apart from the text block.
@@ -243,60 +213,6 @@ def _char_width(runs: list[dict[str, Any]]) -> float:
     from pypdf._text_extraction._layout_mode import fixed_char_width
 
     return float(fixed_char_width(runs, _SCALE_WEIGHT))  # type: ignore[arg-type]
-
-
-def _body_height(runs: list[list[dict[str, Any]] | None]) -> float:
-    """The size of the type most of the text is set in."""
-    sizes: Counter[float] = Counter()
-    for page_runs in runs:
-        for run in page_runs or []:
-            sizes[round(float(run["font_height"]), 1)] += len(run["text"].strip())
-    sizes.pop(0.0, None)
-    return sizes.most_common(1)[0][0] if sizes else 0.0
-
-
-def _set_apart(lines: dict[int, list[Any]], body_height: float) -> dict[int, list[Any]]:
-    """Lines set in a larger type than the text (headings) get a blank line above and below.
-
-    A book drops the space above a heading at the top of a page, and a scene may end at the
-    foot of the page before; the type still tells the reader where the heading is.
-    """
-    spaced: dict[int, list[Any]] = {}
-    shift = 0
-    previous: int | None = None
-    previous_large = False
-    for key, line in lines.items():
-        height = max((run["font_height"] for run in line if run["text"].strip()), default=0.0)
-        large = height > body_height * _HEADING_RATIO
-        key -= shift
-        if previous is not None and (large or previous_large):
-            # pypdf shows a blank line where the gap is at least twice the line's font height.
-            needed = math.ceil(2 * line[0]["font_height"]) + 1
-            if previous - key < needed:
-                shift += needed - (previous - key)
-                key = previous - needed
-        spaced[key] = line
-        previous, previous_large = key, large
-    return spaced
-
-
-def _fixed_width(
-    runs: list[dict[str, Any]], margin: float, char_width: float, body_height: float
-) -> str:
-    from pypdf._text_extraction._layout_mode import fixed_width_page, y_coordinate_groups
-
-    if not runs:
-        return ""
-    shifted = [
-        dict(run, tx=run["tx"] - margin, displaced_tx=run["displaced_tx"] - margin)
-        for run in sorted(
-            runs, key=lambda run: (run["ty"] * run["flip_sort"], -run["tx"]), reverse=True
-        )
-    ]
-    lines = y_coordinate_groups(shifted)  # type: ignore[arg-type]
-    if body_height > 0:
-        lines = _set_apart(lines, body_height)  # type: ignore[arg-type]
-    return str(fixed_width_page(lines, char_width, True, 1.0))
 
 
 def _fallback_text(page: Any, number: int) -> str:

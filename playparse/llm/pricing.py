@@ -42,13 +42,20 @@ def cost_usd(provider: str, model: str | None, input_tokens: int, output_tokens:
     return (input_tokens * price.input_per_mtok + output_tokens * price.output_per_mtok) / 1e6
 
 
-# Characters per token, roughly, for the languages of printed plays.
-CHARS_PER_TOKEN = 4
-# The prompt around a chunk (instructions, schema, context), in tokens.
-PROMPT_OVERHEAD_TOKENS = 1500
+# Characters per token, on the low side for the languages of printed plays (about 4 for
+# English, fewer for Russian), so a budget check errs towards stopping early.
+CHARS_PER_TOKEN = 3
+# What a vendor adds to a structured-output request of its own (tool-use instructions, the
+# schema in its own wording).
+VENDOR_OVERHEAD_TOKENS = 400
 
 
-def estimate_tokens(text: str) -> tuple[int, int]:
-    """Likely input and output tokens for a chunk: the answer restates the text as JSON."""
-    text_tokens = len(text) // CHARS_PER_TOKEN + 1
-    return PROMPT_OVERHEAD_TOKENS + text_tokens, text_tokens * 3 // 2
+def estimate_tokens(prompt_chars: int, text_chars: int, lines: int = 0) -> tuple[int, int]:
+    """Likely input and output tokens of one chunk request, erring high.
+
+    The input is the whole prompt (instructions, schema, context, text). The answer restates
+    the text as JSON items, each with its keys and nulls (about 80 characters per item, and
+    a printed line is at most one item).
+    """
+    output_chars = 2 * text_chars + 80 * lines + 400
+    return prompt_chars // CHARS_PER_TOKEN + VENDOR_OVERHEAD_TOKENS, output_chars // CHARS_PER_TOKEN

@@ -206,3 +206,9 @@ def merge_halves(first: ChunkParse, second: ChunkParse) -> ChunkParse:
     merged.cast = [*first.cast, *second.cast]
     merged.items = [*first.items, *second.items]
     return merged
+
+
+def prompt_size(text: str, context: ChunkContext) -> int:
+    """Characters of everything a chunk request sends: instructions, schema, context, text."""
+    schema = json.dumps(output_schema(), ensure_ascii=False)
+    return len(SYSTEM_PROMPT) + len(schema) + len(user_message(text, context))

@@ -24,25 +24,44 @@ SPEECH = [
 
 
 class _Book(FPDF):
-    """A5 pages; from page 2 on a running header (author and title alternate) and a number."""
+    """A5 pages; from page 2 on a running header (author and title alternate) and a number.
+
+    The number is centred in the footer, or with `numbers="header"` printed at the outer edge
+    of the header line, as many books have it.
+    """
+
+    headers: tuple[str, str] = HEADERS
+    numbers = "footer"
+    font = "Helvetica"
 
     def header(self) -> None:
         if self.page_no() > 1:
-            self.set_font("Helvetica", "I", 9)
-            self.cell(0, 6, HEADERS[self.page_no() % 2], align="C")
+            self.set_font(self.font, "I", 9)
+            running = self.headers[self.page_no() % 2]
+            if self.numbers == "header":
+                left = self.page_no() % 2 == 0
+                self.cell(0, 6, str(self.page_no()), align="L" if left else "R")
+                self.set_x(self.l_margin)
+            self.cell(0, 6, running, align="C")
             self.ln(10)
 
     def footer(self) -> None:
-        self.set_y(-15)
-        self.set_font("Helvetica", "", 9)
-        self.cell(0, 10, f"- {self.page_no()} -", align="C")
+        if self.numbers == "footer":
+            self.set_y(-15)
+            self.set_font(self.font, "", 9)
+            self.cell(0, 10, f"- {self.page_no()} -", align="C")
 
 
-def _new_book() -> _Book:
+def new_book(
+    *, headers: tuple[str, str] = HEADERS, numbers: str = "footer", font: str = "Helvetica"
+) -> _Book:
+    """An empty A5 book; add the `font` before the first page when it is not a core font."""
     with warnings.catch_warnings():
         # fpdf2 notes that it corrected the A5 dimensions in 2.8.5; nothing to act on.
         warnings.simplefilter("ignore", UserWarning)
-        return _Book(format="A5")
+        book = _Book(format="A5")
+    book.headers, book.numbers, book.font = headers, numbers, font
+    return book
 
 
 def play_pdf(speeches: int = 30, *, monologue: int = 0) -> bytes:
@@ -52,7 +71,7 @@ def play_pdf(speeches: int = 30, *, monologue: int = 0) -> bytes:
     With `monologue`, the last speech has that many more lines, so whole pages hold nothing
     but indented lines.
     """
-    pdf = _new_book()
+    pdf = new_book()
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
     pdf.cell(0, 12, "EMILIA GALOTTI", align="C", new_x="LMARGIN", new_y="NEXT")

@@ -204,5 +204,5 @@ def test_retry_after_reads_seconds_dates_and_milliseconds() -> None:
 def test_cost_comes_from_the_price_table() -> None:
     assert cost_usd("anthropic", "claude-sonnet-4-5", 1_000_000, 1_000_000) == pytest.approx(18.0)
     assert cost_usd("openai", "a-local-model", 10**6, 10**6) == 0.0
-    inputs, outputs = estimate_tokens("x" * 4000)
-    assert inputs > 1000 and outputs >= 1500
+    inputs, outputs = estimate_tokens(6000, 4000, 50)
+    assert (inputs, outputs) == (2000 + 400, (8000 + 4000 + 400) // 3)

@@ -31,6 +31,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("budget_tokens", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("budget_usd", sa.Float(), nullable=True))
         batch_op.add_column(
+            sa.Column("reserved_tokens", sa.BigInteger(), nullable=False, server_default="0")
+        )
+        batch_op.add_column(
+            sa.Column("reserved_usd", sa.Float(), nullable=False, server_default="0")
+        )
+        batch_op.add_column(
             sa.Column("fresh", sa.Boolean(), nullable=False, server_default=sa.false())
         )
     with op.batch_alter_table("chunk_results") as batch_op:
@@ -70,6 +76,8 @@ def downgrade() -> None:
     with op.batch_alter_table("jobs") as batch_op:
         for column in (
             "fresh",
+            "reserved_usd",
+            "reserved_tokens",
             "budget_usd",
             "budget_tokens",
             "chunks_cached",

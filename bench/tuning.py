@@ -1,0 +1,250 @@
+"""Tuning experiments: efficiency_short under variants of the dev server and worker setup.
+
+    python -m bench.tuning [--trials N] [--rounds R] [--variant NAME ...] [--profile]
+    python -m bench.tuning --first-request [--rounds R] [--variant NAME ...]
+    python -m bench.tuning --many-jobs [--rounds R] [--variant NAME ...]
+
+Each variant gets a fresh service (bench.service) that differs from the shipped configuration
+only as named below, a warm-up job, then `trials` short jobs (M = 200, L = 0.1 s, C = 10); it
+prints E of each, the median, the per-chunk phases of the last and the CPU each process used.
+With --rounds R the variants take turns R times, so a machine that gets busier or quieter
+meanwhile (other sessions' tests) biases no variant; a summary closes the run.
+With --profile the worker of each variant is profiled over its trials (cProfile of its event
+loop thread) and the functions with the most own time are printed. Nothing is written to the
+results: these are experiments; bench/README.md records what they found.
+
+With --first-request the variants are compared on bench.first_request instead (20 jobs one
+after another, submit to the first LLM request), with --many-jobs on bench.many_jobs (20 plays
+at once, provider concurrency 8, L = 0.5 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import pstats
+import statistics
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from bench import first_request, many_jobs
+from bench.efficiency import (
+    SHORT_CHUNK_SIZE,
+    SHORT_CONCURRENCY,
+    SHORT_LATENCY_S,
+    run_job,
+    warm_up,
+)
+from bench.harness import EXAMPLE_PLAY, p50, p95
+from bench.procstat import CpuMeter, thread_cpu_seconds
+from bench.service import ServiceOptions, profiling, service_stack
+from bench.timeline import chunk_phases, describe_phases, handover_gaps, wall_offset
+
+WAL_OFF_SYNC = ["journal_mode=wal", "synchronous=0"]
+EAGER = {"system.enableActivityEagerExecution": "true"}
+# The history service reads new transfer tasks (the hand-off of every activity and workflow
+# task to matching) at most 20 times a second per shard by default; the dev server has one.
+TRANSFER_RPS = {"history.transferProcessorMaxPollRPS": "1000"}
+POLLERS = {"max_concurrent_activity_task_polls": 10, "max_concurrent_workflow_task_polls": 10}
+
+VARIANTS: dict[str, ServiceOptions] = {
+    "baseline": ServiceOptions(),
+    "eager-dispatch": ServiceOptions(dynamic_config=EAGER),
+    "transfer-poll-rps-1000": ServiceOptions(dynamic_config=TRANSFER_RPS),
+    "transfer+eager": ServiceOptions(dynamic_config={**TRANSFER_RPS, **EAGER}),
+    "uvloop": ServiceOptions(worker_options={"uvloop": True}),
+    "two-workers": ServiceOptions(workers=2),
+    "transfer+uvloop": ServiceOptions(dynamic_config=TRANSFER_RPS, worker_options={"uvloop": True}),
+    "transfer+two-workers": ServiceOptions(dynamic_config=TRANSFER_RPS, workers=2),
+    "transfer+uvloop+two-workers": ServiceOptions(
+        dynamic_config=TRANSFER_RPS, worker_options={"uvloop": True}, workers=2
+    ),
+    "lean-chunks": ServiceOptions(worker_options={"lean_chunks": True}),
+    "transfer+uvloop+lean": ServiceOptions(
+        dynamic_config=TRANSFER_RPS, worker_options={"uvloop": True, "lean_chunks": True}
+    ),
+    "switch-interval-1ms": ServiceOptions(worker_options={"switch_interval": 0.001}),
+    "transfer+eager+uvloop+two-workers": ServiceOptions(
+        dynamic_config={**TRANSFER_RPS, **EAGER}, worker_options={"uvloop": True}, workers=2
+    ),
+    "sqlite-synchronous-off": ServiceOptions(sqlite_pragmas=WAL_OFF_SYNC),
+    "sqlite-memory-journal": ServiceOptions(sqlite_pragmas=["journal_mode=memory"]),
+    "pollers-10": ServiceOptions(worker_options=POLLERS),
+    "pollers-autoscaling": ServiceOptions(worker_options={"autoscaling_pollers": True}),
+    "unsandboxed": ServiceOptions(worker_options={"unsandboxed": True}),
+    "db-pool-1": ServiceOptions(worker_options={"db_pool_size": 1}),
+    "db-pool-3": ServiceOptions(worker_options={"db_pool_size": 3}),
+    "llm-slots-12-requests-8": ServiceOptions(worker_options={"llm_slots": [12, 8]}),
+    "db-pool-16": ServiceOptions(worker_options={"db_pool_size": 16}),
+    "no-eager-activities": ServiceOptions(
+        worker_options={"disable_eager_activity_execution": True}
+    ),
+}
+
+
+@dataclass
+class Outcome:
+    efficiencies: list[float] = field(default_factory=list)
+    # CPU seconds used by other processes on the machine per second of measurement.
+    others: list[float] = field(default_factory=list)
+
+
+async def trial_variant(
+    name: str, options: ServiceOptions, trials: int, profile: bool, outcome: Outcome
+) -> None:
+    options = replace(options, llm_calls=max(options.llm_calls, SHORT_CONCURRENCY))
+    play = EXAMPLE_PLAY.read_bytes()
+    with tempfile.TemporaryDirectory() as tmp:
+        if profile:
+            options.profile = Path(tmp) / "worker.prof"
+        async with service_stack(options) as service:
+            await warm_up(service, play)
+            pids = {
+                **{f"worker {i}": w.pid for i, w in enumerate(service.workers)},
+                "temporal": service.temporal_pid,
+                "fake": service.fake.pid,
+                "bench+API": os.getpid(),
+            }
+            efficiencies = []
+            threads_before = thread_cpu_seconds(service.worker.pid)
+            with CpuMeter(pids) as cpu:
+                for _ in range(trials):
+                    if profile:
+                        with profiling(service):
+                            run = await _short(service, play)
+                    else:
+                        run = await _short(service, play)
+                    efficiencies.append(run.span.efficiency)
+            threads = thread_cpu_seconds(service.worker.pid)
+            phases = await chunk_phases(service.temporal, run.job_id, run.calls, wall_offset())
+        outcome.efficiencies += efficiencies
+        outcome.others.append(cpu.others / cpu.wall)
+        print(
+            f"{name}: E = {', '.join(f'{e:.3f}' for e in efficiencies)}; "
+            f"median {statistics.median(efficiencies):.3f}"
+        )
+        phases = {"handover (log)": handover_gaps(run.calls, SHORT_CONCURRENCY), **phases}
+        for line in describe_phases(phases):
+            print(f"    {line}")
+        print(f"    {cpu.describe()}")
+        by_thread = {k: v - threads_before.get(k, 0.0) for k, v in threads.items()}
+        print(
+            "    worker threads: "
+            + ", ".join(f"{k} {v:.2f} s" for k, v in sorted(by_thread.items()) if v >= 0.01)
+        )
+        if profile and options.profile is not None:
+            print(_top(options.profile))
+
+
+async def first_request_variant(name: str, options: ServiceOptions, outcome: Outcome) -> None:
+    latencies = await first_request.measure(first_request.JOBS, options)
+    outcome.efficiencies.append(p95(latencies))
+    print(
+        f"{name}: first request p50 {p50(latencies):.0f} ms, p95 {p95(latencies):.0f} ms, "
+        f"max {max(latencies):.0f} ms"
+    )
+
+
+async def many_jobs_variant(name: str, options: ServiceOptions, outcome: Outcome) -> None:
+    rows = {row.name: row.value for row in await many_jobs.measure(replace(options))}
+    outcome.efficiencies.append(rows["efficiency_20_jobs"])
+    print(
+        f"{name}: efficiency_20_jobs {rows['efficiency_20_jobs']:.3f}, "
+        f"worker peak {rows['worker_peak_mb']:.0f} MB, failed {rows['jobs_failed_20_jobs']:g}"
+    )
+
+
+async def _short(service, play):  # type: ignore[no-untyped-def]
+    return await run_job(
+        service,
+        play,
+        concurrency=SHORT_CONCURRENCY,
+        chunk_size=SHORT_CHUNK_SIZE,
+        latency=SHORT_LATENCY_S,
+    )
+
+
+AREAS = (
+    ("sqlalchemy", "sqlalchemy"),
+    ("aiosqlite", "aiosqlite"),
+    ("openai", "openai"),
+    ("httpx/httpcore", "http"),
+    ("temporalio sandbox", "workflow_sandbox"),
+    ("temporalio", "temporalio"),
+    ("pydantic", "pydantic"),
+    ("json", "/json/"),
+    ("asyncio", "asyncio"),
+    ("playparse+activities", "/work/main/"),
+)
+
+
+def _areas(stats: pstats.Stats) -> str:
+    """Own time of the profiled thread summed by library, busy time only (epoll waits apart)."""
+    totals: dict[str, float] = {}
+    for (filename, _line, function), row in stats.stats.items():  # type: ignore[attr-defined]
+        own = row[2]
+        if "epoll" in function or "select" in function and filename == "~":
+            area = "idle (epoll)"
+        else:
+            area = next((name for name, marker in AREAS if marker in filename), "other")
+            if filename == "~":
+                area = "builtins"
+        totals[area] = totals.get(area, 0.0) + own
+    busy = sum(v for k, v in totals.items() if k != "idle (epoll)")
+    lines = [f"profiled thread: {busy:.2f} s busy, {totals.get('idle (epoll)', 0):.2f} s idle"]
+    for area, seconds in sorted(totals.items(), key=lambda kv: -kv[1]):
+        if area != "idle (epoll)":
+            lines.append(f"  {area:<22} {seconds:6.2f} s  {seconds / busy:5.1%}")
+    return "\n".join(lines)
+
+
+def _top(path: Path, count: int = 35) -> str:
+    out = io.StringIO()
+    stats = pstats.Stats(str(path), stream=out)
+    out.write(_areas(stats) + "\n")
+    stats.sort_stats("tottime").print_stats(count)
+    stats.sort_stats("cumulative").print_stats(count)
+    return out.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.tuning", description=__doc__)
+    parser.add_argument("--trials", type=int, default=3)
+    parser.add_argument("--variant", action="append", choices=sorted(VARIANTS), default=None)
+    parser.add_argument("--rounds", type=int, default=1, help="variants are interleaved")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--first-request", action="store_true")
+    parser.add_argument("--many-jobs", action="store_true")
+    args = parser.parse_args()
+    names = args.variant or list(VARIANTS)
+    outcomes = {name: Outcome() for name in names}
+    for _ in range(args.rounds):
+        for name in names:
+            if args.first_request:
+                asyncio.run(first_request_variant(name, VARIANTS[name], outcomes[name]))
+            elif args.many_jobs:
+                asyncio.run(many_jobs_variant(name, VARIANTS[name], outcomes[name]))
+            else:
+                asyncio.run(
+                    trial_variant(name, VARIANTS[name], args.trials, args.profile, outcomes[name])
+                )
+    if args.first_request or args.many_jobs:
+        what = "p95 of each round, ms" if args.first_request else "E of each round"
+        print(f"\nsummary ({what}):")
+        for name, outcome in outcomes.items():
+            print(f"  {name:<28} " + ", ".join(f"{v:.3g}" for v in outcome.efficiencies))
+        return
+    print("\nsummary (median E over all trials; other processes' CPU in cores, mean):")
+    for name, outcome in outcomes.items():
+        print(
+            f"  {name:<24} E {statistics.median(outcome.efficiencies):.3f} "
+            f"(min {min(outcome.efficiencies):.3f}, max {max(outcome.efficiencies):.3f}, "
+            f"n={len(outcome.efficiencies)}); others {statistics.fmean(outcome.others):.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

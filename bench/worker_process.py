@@ -1,0 +1,152 @@
+"""`python worker.py` for tuning experiments: extra Worker options, or the worker under cProfile.
+
+    python -m bench.worker_process --options '{"max_concurrent_activity_task_polls": 10}'
+    python -m bench.worker_process --profile worker.prof
+
+`--options` is a JSON object of keyword arguments added to every `temporalio.worker.Worker` that
+worker.py builds (later keys win over worker.py's). Seven names are not Worker arguments:
+`llm_slots: [S, N]` is a what-if too: LLM workers get S activity slots while at most N
+provider requests run at once (a semaphore around the OpenAI request), so a chunk's database
+work before and after its call no longer holds one of the provider's N places;
+`switch_interval: S` sets sys.setswitchinterval (how long a thread that wants the GIL waits,
+5 ms by default; aiosqlite hands every statement's result back through the GIL);
+`lean_chunks: true` is a what-if, not a setting: the chunk activity skips its breaker read and
+its two extra write transactions (record_success, the answer-cache insert), leaving one read
+and one write transaction per chunk, to show what merging them would gain;
+`uvloop: true` runs the worker's event loop on uvloop (installed with uvicorn[standard]);
+`unsandboxed: true` runs workflows with UnsandboxedWorkflowRunner; `autoscaling_pollers: true`
+lets the SDK scale both poller kinds (PollerBehaviorAutoscaling); `db_pool_size: N` gives the
+worker's database engine a pool of N connections and no overflow (SQLite then sees at most N
+writers at once; the others wait in the pool rather than in SQLite's busy handler). With no
+options and no profile this is exactly `python worker.py`.
+
+With `--profile`, SIGUSR1 starts a cProfile of the worker's main thread (its event loop, where
+activities and workflow activations run) and SIGUSR2 stops it and writes the stats, so a
+profile covers just the work being measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import signal
+import sys
+from typing import Any
+
+from temporalio.worker import (
+    PollerBehaviorAutoscaling,
+    UnsandboxedWorkflowRunner,
+    Worker,
+)
+
+import worker as worker_module
+
+
+def with_options(options: dict[str, Any]) -> type[Worker]:
+    """A Worker class that adds `options` to the arguments worker.py passes."""
+    extra = dict(options)
+    if (pool_size := extra.pop("db_pool_size", None)) is not None:
+        _limit_pool(pool_size)
+    if extra.pop("unsandboxed", False):
+        extra["workflow_runner"] = UnsandboxedWorkflowRunner()
+    if extra.pop("autoscaling_pollers", False):
+        extra["workflow_task_poller_behavior"] = PollerBehaviorAutoscaling()
+        extra["activity_task_poller_behavior"] = PollerBehaviorAutoscaling()
+
+    class TunedWorker(Worker):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            if "workflows" not in kwargs:
+                # Activity-only workers (the LLM queues) take no workflow options.
+                kwargs.update(
+                    {k: v for k, v in extra.items() if "workflow" not in k and "sticky" not in k}
+                )
+            else:
+                kwargs.update(extra)
+            super().__init__(*args, **kwargs)
+
+    return TunedWorker
+
+
+def _limit_pool(size: int) -> None:
+    """Make playparse.db.engine build engines with a pool of `size` and no overflow."""
+    from playparse.db import engine
+
+    build = engine.create_async_engine
+
+    def limited(url: Any, **kwargs: Any) -> Any:
+        return build(url, pool_size=size, max_overflow=0, **kwargs)
+
+    engine.create_async_engine = limited  # type: ignore[assignment]
+
+
+def _llm_slots(slots: int, requests: int) -> None:
+    """LLM workers with `slots` activities, `requests` OpenAI requests at once (a what-if)."""
+    from playparse.llm.openai_provider import OpenAIProvider
+
+    ask = OpenAIProvider._ask
+    gate = asyncio.Semaphore(requests)
+
+    async def gated(self: Any, *args: Any, **kwargs: Any) -> Any:
+        async with gate:
+            return await ask(self, *args, **kwargs)
+
+    OpenAIProvider._ask = gated  # type: ignore[method-assign]
+    build = worker_module.build_llm_workers
+
+    def more_slots(client: Any, settings: Any, *args: Any, **kwargs: Any) -> Any:
+        return build(
+            client, settings.model_copy(update={"max_concurrent_llm_calls": slots}), *args, **kwargs
+        )
+
+    worker_module.build_llm_workers = more_slots  # type: ignore[assignment]
+
+
+def _lean_chunks() -> None:
+    """What if the chunk activity did one read and one write transaction (see the docstring)."""
+    from activities.chunks import ChunkActivities
+    from playparse.db import llm
+
+    async def nothing(*args: Any, **kwargs: Any) -> None:
+        return None
+
+    llm.record_success = nothing  # type: ignore[assignment]
+    llm.keep_answer = nothing  # type: ignore[assignment]
+    ChunkActivities._check_breaker = nothing  # type: ignore[assignment,method-assign]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.worker_process", description=__doc__)
+    parser.add_argument("--options", type=json.loads, default={})
+    parser.add_argument("--profile", default=None, help="write a cProfile of the worker here")
+    args = parser.parse_args()
+    if (interval := args.options.pop("switch_interval", None)) is not None:
+        sys.setswitchinterval(interval)
+    if (slots := args.options.pop("llm_slots", None)) is not None:
+        _llm_slots(*slots)
+    if args.options.pop("lean_chunks", False):
+        _lean_chunks()
+    if args.options.pop("uvloop", False):
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    if args.options:
+        worker_module.Worker = with_options(args.options)  # type: ignore[misc]
+    if args.profile is not None:
+        profile = cProfile.Profile()
+
+        def start(signum: int, frame: object) -> None:
+            profile.enable()
+
+        def stop(signum: int, frame: object) -> None:
+            profile.disable()
+            profile.dump_stats(args.profile)
+
+        signal.signal(signal.SIGUSR1, start)
+        signal.signal(signal.SIGUSR2, stop)
+    asyncio.run(worker_module.main())
+
+
+if __name__ == "__main__":
+    main()
