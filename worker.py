@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from datetime import timedelta
 
@@ -145,3 +146,7 @@ async def main() -> None:
 
 if __name__ == "__main__":
     asyncio.run(main())
+    # Everything is stopped and flushed; ending here skips an interpreter teardown that can
+    # abort while the Temporal runtime's threads are still being released.
+    logging.shutdown()
+    os._exit(0)
