@@ -17,6 +17,7 @@ from api.web import STATIC_DIR
 from playparse.config import Settings
 from playparse.db.engine import create_engine, create_sessionmaker
 from playparse.db.migrate import upgrade
+from playparse.logs import configure_logging
 from playparse.temporal import connect
 from playparse.tracing import configure_tracing, instrument_api
 
@@ -55,6 +56,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    if settings.log_format == "json":
+        # Production (docker compose): the API logs JSON lines like the workers.
+        configure_logging(settings.log_format, settings.log_level)
     tracing = configure_tracing(settings, "playparse-api")
     if tracing:
         instrument_api(app)
