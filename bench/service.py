@@ -28,6 +28,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from pydantic import SecretStr
 from temporalio.client import Client
 
 from bench.children import Child, child_of
@@ -223,7 +224,7 @@ async def service_stack(options: ServiceOptions | None = None) -> AsyncIterator[
             api_port=free_port(),
             default_provider="heuristic",
             openai_base_url=urls["openai"],
-            openai_api_key=API_KEY,
+            openai_api_key=SecretStr(API_KEY),
             max_concurrent_llm_calls=options.llm_calls,
             max_concurrency=options.max_concurrency,
         )

@@ -153,8 +153,8 @@ async def chunk_phases(
                 event
             )
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-            attributes = event.activity_task_completed_event_attributes  # type: ignore[assignment]
-            completed[attributes.scheduled_event_id] = _seconds(event)
+            done = event.activity_task_completed_event_attributes
+            completed[done.scheduled_event_id] = _seconds(event)
         elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
             wft_scheduled[event.event_id] = _seconds(event)
         elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:

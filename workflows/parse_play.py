@@ -278,6 +278,10 @@ class ParsePlayWorkflow:
                 task.cancel()
             if running:
                 await workflow.wait(list(running))
+                for task in running:
+                    # Their failures are the cancel's echo; read them so none goes unreported.
+                    if not task.cancelled():
+                        task.exception()
 
     async def _parse_chunk(self, input: ParsePlayInput, index: int) -> object:
         return await workflow.execute_activity_method(
