@@ -18,31 +18,6 @@ S = JobStatus
 @pytest.mark.parametrize(
     ("current", "new"),
     [
-        (S.QUEUED, S.RUNNING),
-        (S.RUNNING, S.COMPLETED),
-        (S.RUNNING, S.FAILED),
-        (S.RUNNING, S.CANCELLED),
-        (S.RUNNING, S.PAUSED),
-        (S.PAUSED, S.RUNNING),
-        (S.QUEUED, S.PAUSED),
-        (S.RETRYING, S.PAUSED),
-        (S.RUNNING, S.RETRYING),
-        (S.RETRYING, S.RUNNING),
-        (S.RETRYING, S.FAILED),
-        (S.RETRYING, S.CANCELLED),
-        (S.QUEUED, S.CANCELLED),
-        (S.PAUSED, S.CANCELLED),
-        (S.FAILED, S.QUEUED),
-        (S.CANCELLED, S.QUEUED),
-    ],
-)
-def test_documented_transitions_are_allowed(current: JobStatus, new: JobStatus) -> None:
-    assert can_transition(current, new)
-
-
-@pytest.mark.parametrize(
-    ("current", "new"),
-    [
         (S.COMPLETED, S.QUEUED),
         (S.COMPLETED, S.RUNNING),
         (S.FAILED, S.RUNNING),
@@ -78,6 +53,11 @@ DOCUMENTED = {
     (S.CANCELLED, S.QUEUED),
     (S.QUEUED, S.FAILED),
 }
+
+
+@pytest.mark.parametrize(("current", "new"), sorted(DOCUMENTED))
+def test_documented_transitions_are_allowed(current: JobStatus, new: JobStatus) -> None:
+    assert can_transition(current, new)
 
 
 @pytest.mark.parametrize("current", list(S))
