@@ -44,39 +44,43 @@ class ChunkActivities:
         as `retrying` (attempt and error) before it raises a retryable error, and as `running`
         again when a later attempt succeeds.
         """
+        llm = input.provider in LLM_PROVIDERS
+        result: ProviderResult | None = None
+        reserved: tuple[int, float] | None = None
+        cached = False
+        key: str | None = None
+        # One read for everything the chunk needs: a stored result, its text, the job, a cached
+        # provider answer.
         async with self._sessions() as session:
             stored = await session.get(ChunkResult, (input.job_id, input.index))
             if stored is not None:
                 return ParseChunkResult(
                     input.job_id, input.index, stored.lines, stored.chars, reused=True
                 )
+            try:
+                provider = self._providers.get(input.provider)
+            except PlayparseError as error:
+                raise non_retryable(error) from error
+            model = input.model or getattr(provider, "default_model", None)
             chunk, text = await jobs_repo.chunk_with_text(
                 session, job_id=input.job_id, index=input.index
             )
             job = await jobs_repo.get_job(session, job_id=input.job_id)
+            if llm:
+                key = llm_repo.cache_key(
+                    input.provider, model or "", PROMPT_VERSION, text, chunk.context
+                )
+                hit = (
+                    None
+                    if job is None or job.fresh
+                    else await llm_repo.cached_answer(session, key=key)
+                )
+                if hit is not None:
+                    result = ProviderResult(parse=ChunkParse.model_validate(hit.result))
+                    cached = True
         if job is None:
             raise ApplicationError("job vanished", type="JobNotFound", non_retryable=True)
         context = ChunkContext.model_validate(chunk.context)
-        try:
-            provider = self._providers.get(input.provider)
-        except PlayparseError as error:
-            raise non_retryable(error) from error
-        llm = input.provider in LLM_PROVIDERS
-        model = input.model or getattr(provider, "default_model", None)
-        key = (
-            llm_repo.cache_key(input.provider, model or "", PROMPT_VERSION, text, chunk.context)
-            if llm
-            else None
-        )
-        result: ProviderResult | None = None
-        reserved: tuple[int, float] | None = None
-        cached = False
-        if key is not None and not job.fresh:
-            async with self._sessions() as session:
-                hit = await llm_repo.cached_answer(session, key=key)
-            if hit is not None:
-                result = ProviderResult(parse=ChunkParse.model_validate(hit.result))
-                cached = True
         if result is None:
             if llm:
                 await self._check_breaker(input)

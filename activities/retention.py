@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from activities.heartbeat import heartbeating
 from playparse.db import retention as retention_repo
-
-T = TypeVar("T")
-
-HEARTBEAT_EVERY_S = 1.0
 
 
 @dataclass
@@ -60,7 +54,9 @@ class RetentionActivities:
         total = _resumed(input.cutoff)
         while True:
             activity.heartbeat(dataclasses.asdict(total))
-            batch = await self._while_heartbeating(self._purge_batch(input), total)
+            batch = await heartbeating(
+                self._purge_batch(input), details=lambda: dataclasses.asdict(total)
+            )
             if batch.jobs == 0:
                 break
             for name, value in dataclasses.asdict(batch).items():
@@ -77,21 +73,6 @@ class RetentionActivities:
                 delete_plays=input.delete_plays,
                 limit=input.batch_size,
             )
-
-    @staticmethod
-    async def _while_heartbeating(awaitable: Awaitable[T], total: PurgeResult) -> T:
-        """Await one batch, heartbeating the totals so far while it runs (cancel reaches it)."""
-        task = asyncio.ensure_future(awaitable)
-        try:
-            while True:
-                done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY_S)
-                if done:
-                    return task.result()
-                activity.heartbeat(dataclasses.asdict(total))
-        finally:
-            if not task.done():
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
 
 
 def _resumed(cutoff: datetime) -> PurgeResult:

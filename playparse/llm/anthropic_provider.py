@@ -19,27 +19,20 @@ from playparse.llm.prompt import (
     repair_message,
     user_message,
 )
-from playparse.llm.structured import Answer, StructuredProvider
+from playparse.llm.structured import Answer, Endpoint, StructuredProvider
 from playparse.schema import ChunkContext
-
-DEFAULT_MODEL = "claude-sonnet-4-6"
 
 
 class AnthropicProvider(StructuredProvider):
     name = "anthropic"
 
-    def __init__(
-        self,
-        *,
-        api_key: str,
-        base_url: str | None = None,
-        default_model: str = DEFAULT_MODEL,
-        timeout_s: float = 120.0,
-        max_output_tokens: int = 8192,
-    ) -> None:
-        super().__init__(default_model=default_model, max_output_tokens=max_output_tokens)
+    def __init__(self, endpoint: Endpoint) -> None:
+        super().__init__(endpoint)
         self._client = anthropic.AsyncAnthropic(
-            api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout_s
+            api_key=endpoint.api_key,
+            base_url=endpoint.base_url,
+            max_retries=0,
+            timeout=endpoint.timeout_s,
         )
         self._tool: Any = {
             "name": TOOL_NAME,

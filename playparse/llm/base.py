@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from playparse import heuristic
 from playparse.config import Settings
 from playparse.errors import PlayparseError
 from playparse.schema import ChunkContext, ChunkParse
+
+if TYPE_CHECKING:
+    from playparse.llm.structured import Endpoint
 
 
 @dataclass(frozen=True)
@@ -115,22 +118,36 @@ def default_providers(settings: Settings | None = None) -> Providers:
 
         assert settings.anthropic_api_key is not None
         providers["anthropic"] = AnthropicProvider(
-            api_key=settings.anthropic_api_key.get_secret_value(),
-            base_url=settings.anthropic_base_url,
-            default_model=settings.anthropic_model,
-            timeout_s=settings.llm_timeout_s,
-            max_output_tokens=settings.llm_max_output_tokens,
+            _endpoint(
+                settings,
+                settings.anthropic_api_key.get_secret_value(),
+                settings.anthropic_base_url,
+                settings.anthropic_model,
+            )
         )
     if settings is not None and "openai" in configured:
         from playparse.llm.openai_provider import OpenAIProvider
 
         key = settings.openai_api_key
         providers["openai"] = OpenAIProvider(
-            # Local OpenAI-compatible servers need no key, but the SDK wants one.
-            api_key=key.get_secret_value() if key is not None else "unused",
-            base_url=settings.openai_base_url,
-            default_model=settings.openai_model,
-            timeout_s=settings.llm_timeout_s,
-            max_output_tokens=settings.llm_max_output_tokens,
+            _endpoint(
+                settings,
+                # Local OpenAI-compatible servers need no key, but the SDK wants one.
+                key.get_secret_value() if key is not None else "unused",
+                settings.openai_base_url,
+                settings.openai_model,
+            )
         )
     return Providers(providers)
+
+
+def _endpoint(settings: Settings, key: str, base_url: str | None, model: str) -> Endpoint:
+    from playparse.llm.structured import Endpoint
+
+    return Endpoint(
+        api_key=key,
+        base_url=base_url,
+        default_model=model,
+        timeout_s=settings.llm_timeout_s,
+        max_output_tokens=settings.llm_max_output_tokens,
+    )

@@ -52,14 +52,25 @@ class _Usage:
         self.output_tokens += answer.output_tokens
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how a provider's API is reached (from settings; the key stays here)."""
+
+    api_key: str
+    base_url: str | None
+    default_model: str
+    timeout_s: float = 120.0
+    max_output_tokens: int = 8192
+
+
 class StructuredProvider:
     """Base of the LLM providers; stores nothing and keeps no state between chunks."""
 
     name = "llm"
 
-    def __init__(self, *, default_model: str, max_output_tokens: int) -> None:
-        self.default_model = default_model
-        self.max_output_tokens = max_output_tokens
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.default_model = endpoint.default_model
+        self.max_output_tokens = endpoint.max_output_tokens
 
     async def parse_chunk(
         self, text: str, context: ChunkContext, *, model: str | None

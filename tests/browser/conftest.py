@@ -29,14 +29,11 @@ from playwright.async_api import (
     async_playwright,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from temporalio.client import Client
-from temporalio.worker import Worker
 
 from playparse.config import Settings
 from playparse.db.engine import create_engine, create_sessionmaker
 from playparse.db.migrate import upgrade
-from playparse.llm.base import Providers
-from tests.api.test_job_control import Instrumented
+from tests.api.test_job_control import Instrumented, provider, worker  # noqa: F401  (fixtures)
 from tests.conftest import IN_CI, Api
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -90,25 +87,6 @@ def settings(browser_engine: AsyncEngine, task_queue: str, tmp_path: Path) -> Se
         data_dir=tmp_path,
         extraction_timeout_s=30,
     )
-
-
-@pytest.fixture
-def provider() -> Instrumented:
-    return Instrumented()
-
-
-@pytest_asyncio.fixture
-async def worker(
-    temporal: Client,
-    settings: Settings,
-    sessions: async_sessionmaker[AsyncSession],
-    provider: Instrumented,
-) -> AsyncIterator[Worker]:
-    from worker import build_worker
-
-    worker = build_worker(temporal, settings, sessions, Providers({"heuristic": provider}))
-    async with worker:
-        yield worker
 
 
 # Pages.

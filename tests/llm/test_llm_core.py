@@ -21,7 +21,7 @@ from playparse.llm.prompt import (
     split_text,
     user_message,
 )
-from playparse.llm.structured import Answer, StructuredProvider
+from playparse.llm.structured import Answer, Endpoint, StructuredProvider
 from playparse.schema import CharacterRef, ChunkContext
 
 
@@ -101,7 +101,9 @@ class Scripted(StructuredProvider):
     name = "scripted"
 
     def __init__(self, answers: list[Any]) -> None:
-        super().__init__(default_model="m", max_output_tokens=1000)
+        super().__init__(
+            Endpoint(api_key="", base_url=None, default_model="m", max_output_tokens=1000)
+        )
         self.answers = answers
         self.asked: list[tuple[str, bool]] = []
 
