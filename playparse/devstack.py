@@ -33,10 +33,16 @@ API_GRACE_S = 3
 
 log = logging.getLogger("playparse.devstack")
 
-# One task-queue partition keeps Temporal's priority order exact on a single machine.
+# One task-queue partition keeps Temporal's priority order exact on a single machine. The
+# history service hands new tasks to matching at most transferProcessorMaxPollRPS times a
+# second per shard (20 by default, and the dev server has one shard), which held every chunk
+# ~40 ms between being scheduled and starting; eager execution starts a job's own activities
+# straight from the workflow task's reply. Measured in bench/README.md ("Tuning").
 DYNAMIC_CONFIG = {
     "matching.numTaskqueueReadPartitions": "1",
     "matching.numTaskqueueWritePartitions": "1",
+    "history.transferProcessorMaxPollRPS": "1000",
+    "system.enableActivityEagerExecution": "true",
 }
 # WAL lets the server's readers and writer overlap; NORMAL sync is safe with WAL.
 SQLITE_PRAGMAS = ["journal_mode=wal", "synchronous=1"]

@@ -5,6 +5,8 @@ tests/test_compose_services.py then runs the project's services with their compo
 
 from __future__ import annotations
 
+import json
+
 import os
 import subprocess
 import tomllib
@@ -104,7 +106,8 @@ def test_temporal_runs_the_version_the_tests_use(services: dict[str, dict[str, A
 def test_temporal_is_configured_as_playparse_expects(compose: dict[str, Any]) -> None:
     dynamic = yaml.safe_load(compose["configs"]["temporal-dynamic-config"]["content"])
     for key, value in DYNAMIC_CONFIG.items():
-        assert [str(entry["value"]) for entry in dynamic[key]] == [value], key
+        # YAML reads `true` as a boolean; the dev server is given the JSON spelling.
+        assert [json.dumps(entry["value"]) for entry in dynamic[key]] == [value], key
     temporal = compose["services"]["temporal"]
     mounted = {config["target"] for config in temporal["configs"]}
     assert environment_of(temporal)["DYNAMIC_CONFIG_FILE_PATH"] in mounted

@@ -8,6 +8,8 @@ gets its namespace and search attributes from the temporal-setup service's own s
 
 from __future__ import annotations
 
+import json
+
 import asyncio
 import os
 import secrets
@@ -91,7 +93,7 @@ async def temporal(processes: Processes) -> DevServerProcess:
             args.append(arg)
     config = load({"POSTGRES_PASSWORD": "compose"})["configs"]["temporal-dynamic-config"]
     for key, entries in yaml.safe_load(config["content"]).items():
-        args += ["--dynamic-config-value", f"{key}={entries[0]['value']}"]
+        args += ["--dynamic-config-value", f"{key}={json.dumps(entries[0]['value'])}"]
     server.args = args
     server.start()
     client = await server.wait_ready()
