@@ -79,7 +79,8 @@ def build_llm_workers(
     """One worker per configured LLM provider, on that provider's task queue.
 
     Temporal's task-queue rate limit holds each provider's request rate across all workers;
-    concurrency per provider is max_concurrent_llm_calls per worker process.
+    concurrency per provider is max_concurrent_llm_calls per worker process, held by the chunk
+    activity around its request, while llm_extra_slots more chunks read and store meanwhile.
     """
     providers = providers or default_providers(settings)
     chunks = ChunkActivities(sessions, providers, settings)
@@ -93,7 +94,7 @@ def build_llm_workers(
             client,
             task_queue=f"{base}-{name}",
             activities=[chunks.parse_chunk],
-            max_concurrent_activities=settings.max_concurrent_llm_calls,
+            max_concurrent_activities=settings.max_concurrent_llm_calls + settings.llm_extra_slots,
             max_task_queue_activities_per_second=rates.get(name),
             # The task-queue limit lets a first burst of rate+1 through; the worker's own limit
             # smooths it (per process, so the global rate stays the task queue's).

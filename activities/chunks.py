@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -14,7 +15,8 @@ from activities.types import ParseChunkInput, ParseChunkResult
 from playparse.config import Settings
 from playparse.db import jobs as jobs_repo
 from playparse.db import llm as llm_repo
-from playparse.db.models import ChunkResult, Job, utcnow
+from playparse.db.jobs import ChunkWork
+from playparse.db.models import Job, utcnow
 from playparse.errors import PlayparseError
 from playparse.jobs import JobError, JobStatus
 from playparse.llm.base import LLM_PROVIDERS, Provider, ProviderError, ProviderResult, Providers
@@ -35,6 +37,9 @@ class ChunkActivities:
         self._sessions = sessions
         self._providers = providers
         self._settings = settings or Settings()
+        # Provider requests at once per provider in this process; the worker runs more chunk
+        # activities than that, so their database work overlaps other chunks' requests.
+        self._gates: dict[str, asyncio.Semaphore] = {}
 
     @activity.defn(name="parse_chunk")
     async def parse_chunk(self, input: ParseChunkInput) -> ParseChunkResult:
@@ -42,128 +47,140 @@ class ChunkActivities:
 
         Temporal's retries are invisible to the workflow, so this activity itself shows the job
         as `retrying` (attempt and error) before it raises a retryable error, and as `running`
-        again when a later attempt succeeds.
+        again when a later attempt succeeds. A chunk reads once and writes once (plus a budget
+        reservation before its call when the job has a budget).
         """
         llm = input.provider in LLM_PROVIDERS
         result: ProviderResult | None = None
-        reserved: tuple[int, float] | None = None
         cached = False
         key: str | None = None
-        # One read for everything the chunk needs: a stored result, its text, the job, a cached
-        # provider answer.
+        breaker = llm_repo.Breaker(None, 0)
         async with self._sessions() as session:
-            stored = await session.get(ChunkResult, (input.job_id, input.index))
-            if stored is not None:
-                return ParseChunkResult(
-                    input.job_id, input.index, stored.lines, stored.chars, reused=True
-                )
+            work = await jobs_repo.chunk_work(session, job_id=input.job_id, index=input.index)
+            if work is None:
+                raise ApplicationError("job vanished", type="JobNotFound", non_retryable=True)
+            if work.stored is not None:
+                return ParseChunkResult(input.job_id, input.index, *work.stored, reused=True)
             try:
                 provider = self._providers.get(input.provider)
             except PlayparseError as error:
                 raise non_retryable(error) from error
             model = input.model or getattr(provider, "default_model", None)
-            chunk, text = await jobs_repo.chunk_with_text(
-                session, job_id=input.job_id, index=input.index
-            )
-            job = await jobs_repo.get_job(session, job_id=input.job_id)
             if llm:
                 key = llm_repo.cache_key(
-                    input.provider, model or "", PROMPT_VERSION, text, chunk.context
+                    input.provider, model or "", PROMPT_VERSION, work.text, work.context
                 )
-                hit = (
-                    None
-                    if job is None or job.fresh
-                    else await llm_repo.cached_answer(session, key=key)
-                )
+                hit = None if work.fresh else await llm_repo.cached_answer(session, key=key)
                 if hit is not None:
                     result = ProviderResult(parse=ChunkParse.model_validate(hit.result))
                     cached = True
-        if job is None:
-            raise ApplicationError("job vanished", type="JobNotFound", non_retryable=True)
-        context = ChunkContext.model_validate(chunk.context)
+                else:
+                    breaker = await llm_repo.breaker(session, provider=input.provider)
+        context = ChunkContext.model_validate(work.context)
+        reserved: tuple[int, float] | None = None
         if result is None:
-            if llm:
-                await self._check_breaker(input)
-            reserved = await self._reserve_budget(job, input, model, text, context)
+            if breaker.open_until is not None:
+                await self._wait_for_breaker(input, breaker.open_until)
+            reserved = await self._reserve_budget(work, input, model, context)
             try:
-                result = await self._call(input, provider, text, context, llm)
+                result = await self._call(input, provider, work.text, context, llm)
             except BaseException:
                 await self._release_budget(input.job_id, reserved)
                 raise
-            if key is not None:
-                async with self._sessions.begin() as session:
-                    await llm_repo.keep_answer(
-                        session,
-                        row={
-                            "key": key,
-                            "provider": input.provider,
-                            "model": model or "",
-                            "prompt_version": PROMPT_VERSION,
-                            "result": result.parse.model_dump(mode="json"),
-                            "input_tokens": result.input_tokens,
-                            "output_tokens": result.output_tokens,
-                        },
-                    )
         lines = [item for item in result.parse.items if item.type == "line"]
         chars = sum(
             len(item.text) for item in result.parse.items if item.type in ("line", "direction")
         )
         speakers = sorted({label for item in lines for label in item.speakers})
+        parse = result.parse.model_dump(mode="json")
         async with self._sessions.begin() as session:
             if reserved is not None:
                 await jobs_repo.release_budget(
                     session, job_id=input.job_id, tokens=reserved[0], usd=reserved[1]
                 )
-            new = await jobs_repo.store_chunk_result(
-                session,
-                row={
-                    "job_id": input.job_id,
-                    "index": input.index,
-                    "provider": input.provider,
-                    "model": input.model,
-                    "result": result.parse.model_dump(mode="json"),
-                    "lines": len(lines),
-                    "chars": chars,
-                    "speakers": speakers,
-                    "input_tokens": result.input_tokens,
-                    "output_tokens": result.output_tokens,
-                    "cost_usd": cost_usd(
-                        input.provider, model, result.input_tokens, result.output_tokens
-                    ),
-                    "cached": cached,
-                },
-            )
-            job = await jobs_repo.get_job(session, job_id=input.job_id)
-            if job is None:
-                raise ApplicationError("job vanished", type="JobNotFound", non_retryable=True)
-            if new:
-                await jobs_repo.add_event(
+            try:
+                job, new = await jobs_repo.store_chunk_result(
                     session,
-                    job=job,
-                    kind="chunk",
-                    detail={
+                    row={
+                        "job_id": input.job_id,
                         "index": input.index,
+                        "provider": input.provider,
+                        "model": input.model,
+                        "result": parse,
                         "lines": len(lines),
                         "chars": chars,
-                        "chunks_done": job.chunks_done,
-                        "chunks_total": job.chunks_total,
-                        "attempt": activity.info().attempt,
+                        "speakers": speakers,
+                        "input_tokens": result.input_tokens,
+                        "output_tokens": result.output_tokens,
+                        "cost_usd": cost_usd(
+                            input.provider, model, result.input_tokens, result.output_tokens
+                        ),
                         "cached": cached,
+                    },
+                )
+            except LookupError as error:
+                raise ApplicationError(
+                    "job vanished", type="JobNotFound", non_retryable=True
+                ) from error
+            if key is not None and not cached:
+                await llm_repo.keep_answer(
+                    session,
+                    row={
+                        "key": key,
+                        "provider": input.provider,
+                        "model": model or "",
+                        "prompt_version": PROMPT_VERSION,
+                        "result": parse,
                         "input_tokens": result.input_tokens,
                         "output_tokens": result.output_tokens,
                     },
                 )
-            # Only the chunk that was being retried ends the job's `retrying`; other chunks
-            # finishing meanwhile leave it, since that chunk still waits for its next attempt.
-            if job.status == JobStatus.RETRYING.value and activity.info().attempt > 1:
-                await jobs_repo.record_state(
-                    session,
-                    job_id=input.job_id,
-                    status=JobStatus.RUNNING,
-                    event="recovered",
-                    detail={"chunk": input.index, "attempt": activity.info().attempt},
-                )
+            # A success ends a run of failures. Without failures seen before the call there is
+            # nothing to reset, which saves every chunk a write to the shared breaker row.
+            if breaker.consecutive_failures > 0:
+                await llm_repo.record_success(session, provider=input.provider)
+            if new:
+                await self._count_chunk(session, job, input, len(lines), chars, cached, result)
         return ParseChunkResult(input.job_id, input.index, len(lines), chars, reused=not new)
+
+    async def _count_chunk(
+        self,
+        session: AsyncSession,
+        job: Job,
+        input: ParseChunkInput,
+        lines: int,
+        chars: int,
+        cached: bool,
+        result: ProviderResult,
+    ) -> None:
+        """The chunk's event, and the end of the job's `retrying` when this chunk recovered."""
+        attempt = activity.info().attempt
+        await jobs_repo.add_event(
+            session,
+            job=job,
+            kind="chunk",
+            detail={
+                "index": input.index,
+                "lines": lines,
+                "chars": chars,
+                "chunks_done": job.chunks_done,
+                "chunks_total": job.chunks_total,
+                "attempt": attempt,
+                "cached": cached,
+                "input_tokens": result.input_tokens,
+                "output_tokens": result.output_tokens,
+            },
+        )
+        # Only the chunk that was being retried ends the job's `retrying`; other chunks
+        # finishing meanwhile leave it, since that chunk still waits for its next attempt.
+        if job.status == JobStatus.RETRYING.value and attempt > 1:
+            await jobs_repo.record_state(
+                session,
+                job_id=input.job_id,
+                status=JobStatus.RUNNING,
+                event="recovered",
+                detail={"chunk": input.index, "attempt": attempt},
+            )
 
     async def _call(
         self,
@@ -175,7 +192,7 @@ class ChunkActivities:
     ) -> ProviderResult:
         """One provider call, its failures sorted into retryable and permanent."""
         try:
-            result = await heartbeating(provider.parse_chunk(text, context, model=input.model))
+            result = await heartbeating(self._request(input, provider, text, context, llm))
         except ProviderError as error:
             if not error.retryable:
                 raise non_retryable(error) from error
@@ -192,17 +209,29 @@ class ChunkActivities:
             # An unexpected fault (a bug, a dropped connection) gets Temporal's retries too.
             await self._show_retrying(input, type(error).__name__, str(error) or repr(error))
             raise
-        if llm:
-            async with self._sessions.begin() as session:
-                await llm_repo.record_success(session, provider=input.provider)
         return result
 
-    async def _check_breaker(self, input: ParseChunkInput) -> None:
+    async def _request(
+        self,
+        input: ParseChunkInput,
+        provider: Provider,
+        text: str,
+        context: ChunkContext,
+        llm: bool,
+    ) -> ProviderResult:
+        """The provider's answer, waiting first for one of its places when it is an LLM."""
+        if not llm:
+            return await provider.parse_chunk(text, context, model=input.model)
+        gate = self._gates.get(input.provider)
+        if gate is None:
+            gate = self._gates[input.provider] = asyncio.Semaphore(
+                self._settings.max_concurrent_llm_calls
+            )
+        async with gate:
+            return await provider.parse_chunk(text, context, model=input.model)
+
+    async def _wait_for_breaker(self, input: ParseChunkInput, until: datetime) -> None:
         """While a provider rests after repeated failures, its chunks wait (shown retrying)."""
-        async with self._sessions() as session:
-            until = await llm_repo.breaker_open_until(session, provider=input.provider)
-        if until is None:
-            return
         wait = max((until - utcnow()).total_seconds(), 0.1)
         message = f"{input.provider} is resting after repeated failures; next try in {wait:.0f} s"
         await self._show_retrying(input, "ProviderResting", message)
@@ -221,17 +250,18 @@ class ChunkActivities:
             )
 
     async def _reserve_budget(
-        self, job: Job, input: ParseChunkInput, model: str | None, text: str, context: ChunkContext
+        self, work: ChunkWork, input: ParseChunkInput, model: str | None, context: ChunkContext
     ) -> tuple[int, float] | None:
         """Stop before a chunk whose likely cost would take the job over its budget.
 
         The likely spending is reserved on the job row, so chunks running in parallel count
         each other before they have spent anything.
         """
-        if job.budget_tokens is None and job.budget_usd is None:
+        if work.budget_tokens is None and work.budget_usd is None:
             return None
         if input.provider not in LLM_PROVIDERS:
             return None
+        text = work.text
         estimate_in, estimate_out = estimate_tokens(
             prompt_size(text, context), len(text), text.count("\n") + 1
         )

@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
-
-from fpdf import FPDF
 
 from bench.harness import SHARED_PLAYS, Row, show, write_results
 from playparse.assemble import parse_text
@@ -49,31 +46,12 @@ def latin1_play(root: Path = SHARED_PLAYS) -> Path:
     return max(fits, key=lambda path: len(path.read_text(encoding="utf-8")))
 
 
-def _new_book() -> FPDF:
-    try:
-        # The extraction tests' book: A5 pages with running headers and page numbers.
-        from tests.extraction.builders import _new_book as book
-    except ImportError:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            return FPDF(format="A5")
-    return book()
+def play_pdf(path: Path) -> bytes:
+    """The play typeset as the accuracy tests typeset it: an A5 book with running headers,
+    page numbers and hyphenated line ends."""
+    from tests.extraction.books import book_pdf
 
-
-def play_pdf(text: str) -> bytes:
-    """`text` typeset line by line: speakers at the margin, indented lines indented, wrapped."""
-    pdf = _new_book()
-    pdf.set_auto_page_break(True, margin=18)
-    pdf.add_page()
-    pdf.set_font("Helvetica", "", 9)
-    for line in text.translate(LATIN1).splitlines():
-        if not line.strip():
-            pdf.ln(3)
-            continue
-        indent = 8 if line.startswith(" ") else 0
-        pdf.set_x(pdf.l_margin + indent)
-        pdf.multi_cell(0, 4.2, line.strip(), new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+    return book_pdf(path.read_text(encoding="utf-8"), title=path.parent.name, author="")
 
 
 def parser_chars_per_s(path: Path, runs: int = PARSE_RUNS) -> float:
@@ -84,7 +62,7 @@ def parser_chars_per_s(path: Path, runs: int = PARSE_RUNS) -> float:
 
 
 def pdf_pages_per_s(path: Path, runs: int = PDF_RUNS) -> float:
-    data = play_pdf(path.read_text(encoding="utf-8"))
+    data = play_pdf(path)
     times: list[float] = []
     pages = 0
     for _ in range(runs):

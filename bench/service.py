@@ -50,9 +50,11 @@ class ServiceOptions:
 
     # PLAYPARSE_MAX_CONCURRENT_LLM_CALLS: chunk activities per provider in the worker.
     llm_calls: int = 8
+    # PLAYPARSE_LLM_EXTRA_SLOTS: chunk activities beyond those, reading and storing meanwhile.
+    llm_extra_slots: int = 4
     # PLAYPARSE_MAX_CONCURRENCY: the largest per-job window the API accepts.
     max_concurrency: int = 10
-    # Extra `--dynamic-config-value KEY=VALUE` flags for the dev server.
+    # `--dynamic-config-value KEY=VALUE` flags for the dev server, replacing the shipped value.
     dynamic_config: dict[str, str] = field(default_factory=dict)
     # Replaces the dev server's SQLite pragmas when set.
     sqlite_pragmas: Sequence[str] | None = None
@@ -81,6 +83,9 @@ class BenchDevServer(TemporalDevServer):
             for pragma in self.options.sqlite_pragmas:
                 args += ["--sqlite-pragma", pragma]
         for key, value in self.options.dynamic_config.items():
+            shipped = [i for i, arg in enumerate(args) if arg.startswith(f"{key}=")]
+            for at in reversed(shipped):
+                del args[at - 1 : at + 1]
             args += ["--dynamic-config-value", f"{key}={value}"]
         return args
 
@@ -175,7 +180,7 @@ def _worker_env(settings: Settings, options: ServiceOptions) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLAYPARSE_")}
     names = (
         "data_dir database_url temporal_address task_queue default_provider openai_base_url "
-        "max_concurrent_llm_calls max_concurrency"
+        "max_concurrent_llm_calls llm_extra_slots max_concurrency"
     ).split()
     for name in names:
         env[f"PLAYPARSE_{name.upper()}"] = str(getattr(settings, name))
@@ -226,6 +231,7 @@ async def service_stack(options: ServiceOptions | None = None) -> AsyncIterator[
             openai_base_url=urls["openai"],
             openai_api_key=SecretStr(API_KEY),
             max_concurrent_llm_calls=options.llm_calls,
+            llm_extra_slots=options.llm_extra_slots,
             max_concurrency=options.max_concurrency,
         )
         workers = [

@@ -44,32 +44,23 @@ from bench.service import ServiceOptions, profiling, service_stack
 from bench.timeline import chunk_phases, describe_phases, handover_gaps, wall_offset
 
 WAL_OFF_SYNC = ["journal_mode=wal", "synchronous=0"]
-EAGER = {"system.enableActivityEagerExecution": "true"}
-# The history service reads new transfer tasks (the hand-off of every activity and workflow
-# task to matching) at most 20 times a second per shard by default; the dev server has one.
-TRANSFER_RPS = {"history.transferProcessorMaxPollRPS": "1000"}
+# The dev server's shipped settings (playparse/devstack.py) switched back to Temporal's
+# defaults: transfer tasks read at most 20 times a second per shard, no eager dispatch.
+NO_EAGER = {"system.enableActivityEagerExecution": "false"}
+TRANSFER_RPS_20 = {"history.transferProcessorMaxPollRPS": "20"}
 POLLERS = {"max_concurrent_activity_task_polls": 10, "max_concurrent_workflow_task_polls": 10}
 
 VARIANTS: dict[str, ServiceOptions] = {
     "baseline": ServiceOptions(),
-    "eager-dispatch": ServiceOptions(dynamic_config=EAGER),
-    "transfer-poll-rps-1000": ServiceOptions(dynamic_config=TRANSFER_RPS),
-    "transfer+eager": ServiceOptions(dynamic_config={**TRANSFER_RPS, **EAGER}),
+    "no-eager-dispatch": ServiceOptions(dynamic_config=NO_EAGER),
+    "transfer-poll-rps-20": ServiceOptions(dynamic_config=TRANSFER_RPS_20),
+    "temporal-defaults": ServiceOptions(dynamic_config={**TRANSFER_RPS_20, **NO_EAGER}),
+    "llm-extra-slots-0": ServiceOptions(llm_extra_slots=0),
+    "llm-extra-slots-8": ServiceOptions(llm_extra_slots=8),
     "uvloop": ServiceOptions(worker_options={"uvloop": True}),
     "two-workers": ServiceOptions(workers=2),
-    "transfer+uvloop": ServiceOptions(dynamic_config=TRANSFER_RPS, worker_options={"uvloop": True}),
-    "transfer+two-workers": ServiceOptions(dynamic_config=TRANSFER_RPS, workers=2),
-    "transfer+uvloop+two-workers": ServiceOptions(
-        dynamic_config=TRANSFER_RPS, worker_options={"uvloop": True}, workers=2
-    ),
-    "lean-chunks": ServiceOptions(worker_options={"lean_chunks": True}),
-    "transfer+uvloop+lean": ServiceOptions(
-        dynamic_config=TRANSFER_RPS, worker_options={"uvloop": True, "lean_chunks": True}
-    ),
+    "uvloop+two-workers": ServiceOptions(worker_options={"uvloop": True}, workers=2),
     "switch-interval-1ms": ServiceOptions(worker_options={"switch_interval": 0.001}),
-    "transfer+eager+uvloop+two-workers": ServiceOptions(
-        dynamic_config={**TRANSFER_RPS, **EAGER}, worker_options={"uvloop": True}, workers=2
-    ),
     "sqlite-synchronous-off": ServiceOptions(sqlite_pragmas=WAL_OFF_SYNC),
     "sqlite-memory-journal": ServiceOptions(sqlite_pragmas=["journal_mode=memory"]),
     "pollers-10": ServiceOptions(worker_options=POLLERS),
@@ -77,7 +68,6 @@ VARIANTS: dict[str, ServiceOptions] = {
     "unsandboxed": ServiceOptions(worker_options={"unsandboxed": True}),
     "db-pool-1": ServiceOptions(worker_options={"db_pool_size": 1}),
     "db-pool-3": ServiceOptions(worker_options={"db_pool_size": 3}),
-    "llm-slots-12-requests-8": ServiceOptions(worker_options={"llm_slots": [12, 8]}),
     "db-pool-16": ServiceOptions(worker_options={"db_pool_size": 16}),
     "no-eager-activities": ServiceOptions(
         worker_options={"disable_eager_activity_execution": True}

@@ -4,15 +4,9 @@
     python -m bench.worker_process --profile worker.prof
 
 `--options` is a JSON object of keyword arguments added to every `temporalio.worker.Worker` that
-worker.py builds (later keys win over worker.py's). Seven names are not Worker arguments:
-`llm_slots: [S, N]` is a what-if too: LLM workers get S activity slots while at most N
-provider requests run at once (a semaphore around the OpenAI request), so a chunk's database
-work before and after its call no longer holds one of the provider's N places;
+worker.py builds (later keys win over worker.py's). Five names are not Worker arguments:
 `switch_interval: S` sets sys.setswitchinterval (how long a thread that wants the GIL waits,
 5 ms by default; aiosqlite hands every statement's result back through the GIL);
-`lean_chunks: true` is a what-if, not a setting: the chunk activity skips its breaker read and
-its two extra write transactions (record_success, the answer-cache insert), leaving one read
-and one write transaction per chunk, to show what merging them would gain;
 `uvloop: true` runs the worker's event loop on uvloop (installed with uvicorn[standard]);
 `unsandboxed: true` runs workflows with UnsandboxedWorkflowRunner; `autoscaling_pollers: true`
 lets the SDK scale both poller kinds (PollerBehaviorAutoscaling); `db_pool_size: N` gives the
@@ -81,41 +75,6 @@ def _limit_pool(size: int) -> None:
     engine.create_async_engine = limited  # type: ignore[assignment]
 
 
-def _llm_slots(slots: int, requests: int) -> None:
-    """LLM workers with `slots` activities, `requests` OpenAI requests at once (a what-if)."""
-    from playparse.llm.openai_provider import OpenAIProvider
-
-    ask = OpenAIProvider._ask
-    gate = asyncio.Semaphore(requests)
-
-    async def gated(self: Any, *args: Any, **kwargs: Any) -> Any:
-        async with gate:
-            return await ask(self, *args, **kwargs)
-
-    OpenAIProvider._ask = gated  # type: ignore[method-assign]
-    build = worker_module.build_llm_workers
-
-    def more_slots(client: Any, settings: Any, *args: Any, **kwargs: Any) -> Any:
-        return build(
-            client, settings.model_copy(update={"max_concurrent_llm_calls": slots}), *args, **kwargs
-        )
-
-    worker_module.build_llm_workers = more_slots  # type: ignore[assignment]
-
-
-def _lean_chunks() -> None:
-    """What if the chunk activity did one read and one write transaction (see the docstring)."""
-    from activities.chunks import ChunkActivities
-    from playparse.db import llm
-
-    async def nothing(*args: Any, **kwargs: Any) -> None:
-        return None
-
-    llm.record_success = nothing  # type: ignore[assignment]
-    llm.keep_answer = nothing  # type: ignore[assignment]
-    ChunkActivities._check_breaker = nothing  # type: ignore[assignment,method-assign]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.worker_process", description=__doc__)
     parser.add_argument("--options", type=json.loads, default={})
@@ -123,10 +82,6 @@ def main() -> None:
     args = parser.parse_args()
     if (interval := args.options.pop("switch_interval", None)) is not None:
         sys.setswitchinterval(interval)
-    if (slots := args.options.pop("llm_slots", None)) is not None:
-        _llm_slots(*slots)
-    if args.options.pop("lean_chunks", False):
-        _lean_chunks()
     if args.options.pop("uvloop", False):
         import uvloop
 

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     anthropic_requests_per_s: float | None = Field(default=None, gt=0)
     openai_requests_per_s: float | None = Field(default=None, gt=0)
     max_concurrent_llm_calls: int = Field(default=8, ge=1)
+    # Chunk activities an LLM worker runs beyond its provider calls: they read their chunk and
+    # store their result while others hold the provider's places, so the provider is never idle
+    # waiting for database work.
+    llm_extra_slots: int = Field(default=4, ge=0)
     # After this many consecutive retryable failures a provider rests for every job.
     breaker_threshold: int = Field(default=5, ge=1)
     breaker_cooldown_s: float = Field(default=30.0, gt=0)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from playparse.db.locking import get_for_update
 from playparse.db.models import Chunk, ChunkResult, Document, Job, JobEvent, utcnow
 from playparse.db.upsert import insert_ignoring_conflicts
 from playparse.heuristic_patterns import label_key
@@ -190,7 +191,7 @@ async def record_state(
     that finished after a cancel cannot resurrect it. Leaving `retrying` clears the retry's
     attempt and error; entering the parsing stage or resuming restarts the pace measurement.
     """
-    job = await session.get(Job, job_id, with_for_update=True, populate_existing=True)
+    job = await get_for_update(session, Job, job_id)
     if job is None:
         return None
     current = JobStatus(job.status)
@@ -261,19 +262,56 @@ async def store_chunks(
     await session.execute(update(Job).where(Job.id == job_id).values(chunks_total=len(rows)))
 
 
-async def chunk_with_text(session: AsyncSession, *, job_id: str, index: int) -> tuple[Chunk, str]:
-    """A planned chunk and its text, cut from the document text by the database."""
-    chunk = (
-        await session.execute(select(Chunk).where(Chunk.job_id == job_id, Chunk.index == index))
-    ).scalar_one()
-    text = (
+@dataclass(frozen=True)
+class ChunkWork:
+    """What the chunk activity needs, read in one statement."""
+
+    text: str
+    context: dict[str, Any]
+    fresh: bool
+    budget_tokens: int | None
+    budget_usd: float | None
+    # (lines, chars) of the result already stored for this chunk, if any.
+    stored: tuple[int, int] | None
+
+
+async def chunk_work(session: AsyncSession, *, job_id: str, index: int) -> ChunkWork | None:
+    """A planned chunk: its text (cut by the database), context, job settings, stored result.
+
+    None when the job or the chunk does not exist.
+    """
+    row = (
         await session.execute(
-            select(func.substr(Document.text, chunk.start + 1, chunk.end - chunk.start))
-            .join(Job, Job.document_id == Document.id)
-            .where(Job.id == job_id)
+            select(
+                func.substr(Document.text, Chunk.start + 1, Chunk.end - Chunk.start),
+                Chunk.context,
+                Job.fresh,
+                Job.budget_tokens,
+                Job.budget_usd,
+                ChunkResult.lines,
+                ChunkResult.chars,
+            )
+            .select_from(Chunk)
+            .join(Job, Job.id == Chunk.job_id)
+            .join(Document, Document.id == Job.document_id)
+            .outerjoin(
+                ChunkResult,
+                (ChunkResult.job_id == Chunk.job_id) & (ChunkResult.index == Chunk.index),
+            )
+            .where(Chunk.job_id == job_id, Chunk.index == index)
         )
-    ).scalar_one()
-    return chunk, text or ""
+    ).one_or_none()
+    if row is None:
+        return None
+    text, context, fresh, budget_tokens, budget_usd, lines, chars = row
+    return ChunkWork(
+        text=text or "",
+        context=context,
+        fresh=fresh,
+        budget_tokens=budget_tokens,
+        budget_usd=budget_usd,
+        stored=None if lines is None else (lines, chars),
+    )
 
 
 async def finished_chunk_indexes(session: AsyncSession, *, job_id: str) -> list[int]:
@@ -283,22 +321,40 @@ async def finished_chunk_indexes(session: AsyncSession, *, job_id: str) -> list[
     return list(result.scalars())
 
 
-async def store_chunk_result(session: AsyncSession, *, row: dict[str, Any]) -> bool:
-    """Keep a chunk's result once and refresh the job's counters; False if it was already kept.
+async def store_chunk_result(session: AsyncSession, *, row: dict[str, Any]) -> tuple[Job, bool]:
+    """Keep a chunk's result once and count it on the job; the job, and False if already kept.
 
     The job row is locked first, so chunks finishing at the same time count one after the
-    other instead of each overwriting the counters with a total that misses the other.
+    other, and a result counts only in the transaction that inserted it, so a repeated write
+    cannot inflate the counters.
     """
-    await session.execute(
-        select(Job.id).where(Job.id == row["job_id"]).with_for_update(key_share=True)
-    )
+    job = await get_for_update(session, Job, row["job_id"])
+    if job is None:
+        raise LookupError(f"job {row['job_id']} does not exist")
     new = await insert_ignoring_conflicts(session, ChunkResult, [row], keys=["job_id", "index"])
-    await refresh_counters(session, job_id=row["job_id"])
-    return new > 0
+    if not new:
+        return job, False
+    if job.speaker_keys is None:
+        await refresh_counters(session, job_id=job.id)
+        await session.refresh(job)
+        return job, True
+    job.chunks_done += 1
+    job.lines_found += row["lines"]
+    job.chars_found += row["chars"]
+    job.input_tokens += row.get("input_tokens") or 0
+    job.output_tokens += row.get("output_tokens") or 0
+    job.cost_usd += row.get("cost_usd") or 0.0
+    job.chunks_cached += bool(row.get("cached"))
+    speakers = set(job.speaker_keys) | {label_key(label) for label in row.get("speakers") or ()}
+    if len(speakers) > len(job.speaker_keys):
+        job.speaker_keys = sorted(speakers)
+        job.characters_found = len(speakers)
+    job.updated_at = utcnow()
+    return job, True
 
 
 async def refresh_counters(session: AsyncSession, *, job_id: str) -> None:
-    """Counters are recomputed from the stored results, so repeated writes cannot inflate them."""
+    """Recompute the job's counters from all its stored results (a run's start, old rows)."""
     done, lines, chars, input_tokens, output_tokens, cost, cached = (
         await session.execute(
             select(
@@ -325,6 +381,7 @@ async def refresh_counters(session: AsyncSession, *, job_id: str) -> None:
             lines_found=lines,
             chars_found=chars,
             characters_found=len(speakers),
+            speaker_keys=sorted(speakers),
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             cost_usd=cost,
@@ -346,7 +403,7 @@ async def requeue(session: AsyncSession, *, job_id: str) -> Job | None:
 
     The row is locked while it is checked, so two retries at once start one run.
     """
-    job = await session.get(Job, job_id, with_for_update=True, populate_existing=True)
+    job = await get_for_update(session, Job, job_id)
     if job is None or JobStatus(job.status) not in (JobStatus.FAILED, JobStatus.CANCELLED):
         return None
     job.runs += 1
@@ -366,7 +423,7 @@ async def reserve_budget(
 
     The job row is locked, so chunks starting together see each other's reservations.
     """
-    job = await session.get(Job, job_id, with_for_update=True, populate_existing=True)
+    job = await get_for_update(session, Job, job_id)
     if job is None:
         return "the job no longer exists"
     if job.budget_tokens is not None:
@@ -382,7 +439,7 @@ async def reserve_budget(
 
 async def release_budget(session: AsyncSession, *, job_id: str, tokens: int, usd: float) -> None:
     """Give back a chunk's reservation once its real spending is recorded (or it failed)."""
-    job = await session.get(Job, job_id, with_for_update=True, populate_existing=True)
+    job = await get_for_update(session, Job, job_id)
     if job is not None:
         job.reserved_tokens = max(0, job.reserved_tokens - tokens)
         job.reserved_usd = max(0.0, job.reserved_usd - usd)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from playparse.db.locking import get_for_update
 from playparse.db.models import LlmCache, ProviderHealth, utcnow
 from playparse.db.upsert import insert_ignoring_conflicts
 
@@ -36,12 +38,21 @@ async def keep_answer(session: AsyncSession, *, row: dict[str, Any]) -> None:
     await insert_ignoring_conflicts(session, LlmCache, [row], keys=["key"])
 
 
-async def breaker_open_until(session: AsyncSession, *, provider: str) -> datetime | None:
-    """When the provider may be tried again, if it is resting now."""
+@dataclass(frozen=True)
+class Breaker:
+    """A provider's health as a chunk sees it before its call."""
+
+    # When the provider may be tried again, while it is resting.
+    open_until: datetime | None
+    consecutive_failures: int
+
+
+async def breaker(session: AsyncSession, *, provider: str) -> Breaker:
     health = await session.get(ProviderHealth, provider)
-    if health is None or health.open_until is None or health.open_until <= utcnow():
-        return None
-    return health.open_until
+    if health is None:
+        return Breaker(None, 0)
+    resting = health.open_until is not None and health.open_until > utcnow()
+    return Breaker(health.open_until if resting else None, health.consecutive_failures)
 
 
 async def record_failure(
@@ -56,7 +67,7 @@ async def record_failure(
 
     Each further failure after the threshold doubles the rest, up to ten cooldowns.
     """
-    health = await session.get(ProviderHealth, provider, with_for_update=True)
+    health = await get_for_update(session, ProviderHealth, provider)
     if health is None:
         await insert_ignoring_conflicts(
             session,
@@ -64,7 +75,7 @@ async def record_failure(
             [{"provider": provider, "consecutive_failures": 0, "updated_at": utcnow()}],
             keys=["provider"],
         )
-        health = await session.get(ProviderHealth, provider, with_for_update=True)
+        health = await get_for_update(session, ProviderHealth, provider)
         assert health is not None
     health.consecutive_failures += 1
     health.last_error = error

@@ -95,6 +95,8 @@ class Job(Base):
     lines_found: Mapped[int] = mapped_column(default=0)
     chars_found: Mapped[int] = mapped_column(default=0)
     characters_found: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The distinct speakers behind characters_found (label keys); None until first collected.
+    speaker_keys: Mapped[list[Any] | None]
     # The attempt of the chunk now waiting to be retried, while the job is `retrying`.
     attempt: Mapped[int | None]
     # Parsing pace for the time-left estimate: chunks done since `pace_since` (reset on resume).

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from playparse import schema
 from playparse.db import jobs as repo
 from playparse.db import plays as plays_repo
+from playparse.db.models import Job
 from playparse.jobs import JobError, JobStatus
 
 
@@ -97,17 +100,120 @@ async def test_chunk_results_are_kept_once_and_counters_do_not_inflate(
         "lines": 3,
         "chars": 40,
     }
+    async with sessions() as session:
+        work = await repo.chunk_work(session, job_id=job.id, index=1)
+    assert work is not None
+    assert (work.text, work.stored) == ("fghij", None)
     async with sessions.begin() as session:
-        assert await repo.store_chunk_result(session, row=row) is True
+        assert (await repo.store_chunk_result(session, row=row))[1] is True
     async with sessions.begin() as session:
-        assert await repo.store_chunk_result(session, row=row | {"lines": 99}) is False
+        assert (await repo.store_chunk_result(session, row=row | {"lines": 99}))[1] is False
     async with sessions() as session:
         stored = await repo.get_job(session, job_id=job.id)
-        chunk, text = await repo.chunk_with_text(session, job_id=job.id, index=1)
+        work = await repo.chunk_work(session, job_id=job.id, index=1)
         assert await repo.finished_chunk_indexes(session, job_id=job.id) == [1]
+        assert await repo.chunk_work(session, job_id=job.id, index=2) is None
     assert stored is not None
     assert (stored.chunks_total, stored.chunks_done, stored.lines_found) == (2, 1, 3)
-    assert (chunk.start, text) == (5, "fghij")
+    assert work is not None and work.stored == (3, 40)
+
+
+async def test_counting_chunks_one_by_one_agrees_with_recounting_them_all(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        job = await repo.create_job(session, new=new_job())
+        rows = [
+            {"index": i, "start": i, "end": i + 1, "sha256": "x", "context": {}} for i in range(4)
+        ]
+        await repo.store_chunks(session, job_id=job.id, rows=rows)
+
+    def result(index: int, speakers: list[str], cached: bool = False) -> dict[str, object]:
+        return {
+            "job_id": job.id,
+            "index": index,
+            "provider": "openai",
+            "model": "m",
+            "result": {"items": []},
+            "lines": 2 + index,
+            "chars": 10 * index,
+            "speakers": speakers,
+            "input_tokens": 100,
+            "output_tokens": 20 + index,
+            "cost_usd": 0.25,
+            "cached": cached,
+        }
+
+    async with sessions.begin() as session:
+        # Jobs stored before speakers were kept on the job collect them with their next chunk.
+        await repo.store_chunk_result(session, row=result(0, ["HAMLET", "Horatio"]))
+    async with sessions.begin() as session:
+        await repo.refresh_counters(session, job_id=job.id)
+        await session.execute(update(Job).where(Job.id == job.id).values(speaker_keys=None))
+    async with sessions.begin() as session:
+        await repo.store_chunk_result(session, row=result(1, ["HORATIO", "Ghost"], cached=True))
+    async with sessions.begin() as session:
+        await repo.store_chunk_result(session, row=result(3, ["GHOST", "Hamlet"]))
+        await repo.store_chunk_result(session, row=result(3, ["OSRIC"]))
+
+    def counters(job: Job) -> tuple[object, ...]:
+        return (
+            job.chunks_done,
+            job.lines_found,
+            job.chars_found,
+            job.characters_found,
+            job.input_tokens,
+            job.output_tokens,
+            round(job.cost_usd, 6),
+            job.chunks_cached,
+        )
+
+    async with sessions() as session:
+        counted = await repo.get_job(session, job_id=job.id)
+        assert counted is not None
+        one_by_one = counters(counted)
+    async with sessions.begin() as session:
+        await repo.refresh_counters(session, job_id=job.id)
+    async with sessions() as session:
+        recounted = await repo.get_job(session, job_id=job.id)
+        assert recounted is not None
+    assert one_by_one == counters(recounted) == (3, 10, 40, 3, 300, 64, 0.75, 1)
+    assert recounted.speaker_keys == counted.speaker_keys and len(counted.speaker_keys or ()) == 3
+
+
+async def test_concurrent_writers_to_one_job_lose_no_update(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        job = await repo.create_job(session, new=new_job())
+        rows = [
+            {"index": i, "start": i, "end": i + 1, "sha256": "x", "context": {}} for i in range(8)
+        ]
+        await repo.store_chunks(session, job_id=job.id, rows=rows)
+        await repo.refresh_counters(session, job_id=job.id)
+
+    async def finish(index: int) -> None:
+        async with sessions.begin() as session:
+            await repo.reserve_budget(session, job_id=job.id, tokens=10, usd=0.5)
+        async with sessions.begin() as session:
+            row = {
+                "job_id": job.id,
+                "index": index,
+                "provider": "heuristic",
+                "model": None,
+                "result": {"items": []},
+                "lines": 1,
+                "chars": 5,
+                "speakers": [f"SPEAKER {index}"],
+            }
+            await repo.store_chunk_result(session, row=row)
+
+    await asyncio.gather(*(finish(index) for index in range(8)))
+    async with sessions() as session:
+        stored = await repo.get_job(session, job_id=job.id)
+    assert stored is not None
+    assert (stored.chunks_done, stored.lines_found, stored.characters_found) == (8, 8, 8)
+    assert (stored.reserved_tokens, stored.reserved_usd) == (80, 4.0)
 
 
 async def test_jobs_are_listed_newest_first_with_a_cursor(
