@@ -11,7 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from playparse.heuristic_layout import Layout, detect_layout, indent_of, next_nonblank
+from playparse.heuristic_layout import (
+    Layout,
+    detect_layout,
+    indent_of,
+    next_nonblank,
+    wrapped_mid_sentence,
+)
 from playparse.heuristic_patterns import (
     AUTHOR_LINE,
     CAST_HEADING,
@@ -20,6 +26,7 @@ from playparse.heuristic_patterns import (
     PARTICLES,
     TITLE_LINE,
     clean_label,
+    ends_sentence,
     is_capitals,
     label_key,
     match_heading,
@@ -52,6 +59,11 @@ class ReaderState:
     paragraph_break: bool = True
     # The closing character of a bracketed direction still open, if any.
     bracket: str | None = None
+    # The last non-blank line read.
+    previous: str | None = None
+    # The indentation of the direction paragraph that opened a later paragraph of the speech,
+    # while the next line may still belong to it.
+    direction_indent: int | None = None
 
     def to_context(self) -> dict[str, object]:
         return {
@@ -63,6 +75,8 @@ class ReaderState:
             "after_label": bool(self.speakers) and not self.speech_text,
             "paragraph_break": self.paragraph_break,
             "open_bracket": self.bracket,
+            "previous_line": self.previous,
+            "direction_indent": self.direction_indent,
         }
 
     @classmethod
@@ -76,6 +90,8 @@ class ReaderState:
             speech_text=bool(context.open_speakers) and not context.after_label,
             paragraph_break=context.paragraph_break,
             bracket=context.open_bracket,
+            previous=context.previous_line,
+            direction_indent=context.direction_indent,
         )
 
 
@@ -113,15 +129,14 @@ class Reader:
         lines = text.split("\n")
         ahead = next_nonblank(lines)
         offset = base
-        previous: str | None = None
         for i, line in enumerate(lines):
             if snapshots is not None:
                 snapshots.append(replace(self.state, speakers=list(self.state.speakers)))
             nxt = ahead[i]
             following = lines[nxt] if nxt is not None else None
-            self._line(line, offset, previous, following, nxt == i + 1)
+            self._line(line, offset, following, nxt == i + 1)
             if line.strip():
-                previous = line
+                self.state.previous = line
             offset += len(line) + 1
         self._flush()
 
@@ -129,12 +144,12 @@ class Reader:
         self,
         line: str,
         offset: int,
-        previous: str | None,
         following: str | None,
         next_is_adjacent: bool,
     ) -> None:
         state = self.state
         stripped = line.strip()
+        deep, state.direction_indent = state.direction_indent, None
         if not stripped:
             if state.bracket is not None:
                 # An unclosed bracket ends with its paragraph rather than swallowing the play.
@@ -146,10 +161,9 @@ class Reader:
         if state.bracket is not None:
             self._continue_bracket(stripped, at)
         elif not (
-            self._heading(stripped, previous, following, next_is_adjacent, at)
-            or self._label(line, at)
+            self._heading(stripped, following, next_is_adjacent, at) or self._label(line, at)
         ):
-            self._text(line, stripped, at)
+            self._text(line, stripped, at, deep)
         state.paragraph_break = False
 
     # --- line kinds ------------------------------------------------------------------------
@@ -157,7 +171,6 @@ class Reader:
     def _heading(
         self,
         stripped: str,
-        previous: str | None,
         following: str | None,
         next_is_adjacent: bool,
         at: int,
@@ -166,16 +179,26 @@ class Reader:
         if heading is None:
             return False
         state = self.state
-        before_ok = state.paragraph_break or (
-            previous is not None and match_heading(previous.strip()) is not None
+        previous = state.previous
+        set_off_below = (
+            following is None
+            or not next_is_adjacent
+            or match_heading(following.strip()) is not None
         )
         # A heading with text after its number could be a line of speech ("Act one more
         # time"); one that is only keyword and number stands alone even without a blank after.
-        after_ok = (
-            heading.setting is None
-            or following is None
-            or not next_is_adjacent
-            or match_heading(following.strip()) is not None
+        after_ok = heading.setting is None or set_off_below
+        # Without a blank line before it, a heading follows another heading, or it is only
+        # keyword and number after a line that ends its sentence, with a blank line, a
+        # heading or a speaker label in capitals after it.
+        before_ok = (
+            state.paragraph_break
+            or (previous is not None and match_heading(previous.strip()) is not None)
+            or (
+                heading.setting is None
+                and ends_sentence(previous)
+                and (set_off_below or self._is_capitals_label(following or ""))
+            )
         )
         if not (before_ok and after_ok):
             return False
@@ -216,6 +239,14 @@ class Reader:
             )
         return True
 
+    def _is_capitals_label(self, line: str) -> bool:
+        found = LABEL_ALONE.match(line) or LABEL_INLINE.match(line)
+        return (
+            found is not None
+            and is_capitals(found["name"])
+            and self._is_label(found["name"], indent_of(line))
+        )
+
     def _is_label(self, name: str, indent: int) -> bool:
         # Labels stand at the margin, left of the speech they introduce.
         if indent > max(2, self.layout.speech_indent - 1):
@@ -238,9 +269,13 @@ class Reader:
             return True
         inline = LABEL_INLINE.match(line)
         if inline is not None and self._is_label(inline["name"], indent):
-            accepted_form = clean_label(inline["name"]) in self.forms and inline["punct"] == ":"
-            if not (self.state.paragraph_break or is_capitals(inline["name"]) or accepted_form):
-                return False
+            if not (self.state.paragraph_break or is_capitals(inline["name"])):
+                # Within a paragraph a name in mixed case needs the colon of a label
+                # ("Anna: Hallo.") and a line of its own, not the rest of a wrapped sentence.
+                accepted_form = clean_label(inline["name"]) in self.forms and inline["punct"] == ":"
+                wrapped = wrapped_mid_sentence(self.state.previous, self.layout.wrap_width)
+                if not accepted_form or wrapped:
+                    return False
             self._start_speech(inline["name"], at)
             if inline["aside"]:
                 self._direction_segment(inline["aside"].strip(), at)
@@ -254,7 +289,8 @@ class Reader:
         speakers = [clean_label(part) for part in split_joint(name, self.known)]
         self.state.speakers, self.state.speech_text = speakers, False
 
-    def _text(self, line: str, stripped: str, at: int) -> None:
+    def _text(self, line: str, stripped: str, at: int, deep: int | None) -> None:
+        """A line that is neither heading nor label (`deep`: see `_direction_runs_on`)."""
         state = self.state
         if stripped[0] in _CLOSERS:
             self._speech_text(stripped, at)
@@ -262,17 +298,33 @@ class Reader:
         if not state.speakers:
             self._direction_line(stripped, at)
             return
+        if self._direction_runs_on(line, deep):
+            state.direction_indent = deep
+            self._add("direction", [], stripped, at)
+            return
         if state.paragraph_break and state.speech_text and self._opens_with_direction(line):
             # The first line of a later paragraph of the speech is a direction.
             self._flush()
-            self._direction_segment(stripped, at)
-            self._flush()
+            state.direction_indent = indent_of(line)
+            self._add("direction", [], stripped.strip("[]()_").strip(), at)
             return
         if state.paragraph_break and _ENTRANCE_EXIT.match(stripped):
             self._flush()
             self._direction_line(stripped, at)
             return
         self._speech_text(stripped, at)
+
+    def _direction_runs_on(self, line: str, deep: int | None) -> bool:
+        """Whether `line` goes on with the direction paragraph begun `deep` deep above it."""
+        if deep is None or indent_of(line) < deep:
+            return False
+        if not self.layout.indented_speech_blocks:
+            # Set deeper than the speech, a direction lasts as long as its indentation.
+            return True
+        # A Moby direction takes one line unless the typesetter wrapped it: then it broke off
+        # at a comma, or goes on in lower case (verse lines and sentences open in capitals).
+        previous = (self.state.previous or "").rstrip()
+        return previous[-1:] in (",", ";") or line.lstrip()[:1].islower()
 
     def _opens_with_direction(self, line: str) -> bool:
         if self.layout.indented_speech_blocks:

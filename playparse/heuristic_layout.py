@@ -11,6 +11,7 @@ from playparse.heuristic_patterns import (
     LABEL_ALONE,
     LABEL_INLINE,
     clean_label,
+    ends_sentence,
     is_capitals,
     is_name_like,
     label_key,
@@ -89,6 +90,17 @@ def _wrap_width(lines: list[str]) -> int:
     return width if filled and runs_on * 4 >= filled else NO_WRAP
 
 
+def wrapped_mid_sentence(line: str | None, wrap_width: int) -> bool:
+    """True when `line` was filled to the measure and broke off mid-sentence.
+
+    The line after such a line continues its sentence, even when it happens to open with a
+    word and a colon ("... gebracht werden" / "muß: so weiß ich ..."), since a speech ends
+    its last sentence.
+    """
+    text = (line or "").rstrip().expandtabs(4)
+    return len(text) >= wrap_width - WRAP_SLACK and not ends_sentence(text)
+
+
 def detect_layout(text: str, known: Iterable[str] = ()) -> Layout:
     """Judge the layout of a play's body (or of one chunk of it) from its lines.
 
@@ -101,6 +113,7 @@ def detect_layout(text: str, known: Iterable[str] = ()) -> Layout:
     """
     lines = text.splitlines()
     ahead = next_nonblank(lines)
+    wrap_width = _wrap_width(lines)
     at_margin: Counter[str] = Counter()
     names: dict[str, str] = {}
     moby_hits = alone_total = 0
@@ -144,7 +157,13 @@ def detect_layout(text: str, known: Iterable[str] = ()) -> Layout:
             following = lines[i + 1].strip()
             if following[0] not in _OPENERS and not LABEL_INLINE.match(lines[i + 1]):
                 speech_indents[indent_of(lines[i + 1])] += 1
-        if found["punct"] == ":":
+        # A colon label starts with a capital and a line of its own, not the rest of a
+        # wrapped sentence.
+        if (
+            found["punct"] == ":"
+            and name[0].isupper()
+            and not (i and wrapped_mid_sentence(lines[i - 1], wrap_width))
+        ):
             colon_names[key] += 1
 
     moby = moby_hits >= 3 and moby_hits * 2 >= alone_total
@@ -163,6 +182,6 @@ def detect_layout(text: str, known: Iterable[str] = ()) -> Layout:
     return Layout(
         speech_indent=speech_indent,
         indented_speech_blocks=moby,
-        wrap_width=_wrap_width(lines),
+        wrap_width=wrap_width,
         labels=[names[key] for key in accepted],
     )

@@ -171,6 +171,16 @@ def split_joint(name: str, known: set[str]) -> list[str]:
     return [name]
 
 
+def ends_sentence(line: str | None) -> bool:
+    """True when a printed line ends its sentence rather than running on into the next.
+
+    A stop, a question or exclamation mark, a dash or a closing quote ends one; a word, a
+    comma or a colon does not.
+    """
+    last = (line or "").rstrip()[-1:]
+    return bool(last) and not last.isalnum() and last not in ",;:"
+
+
 def clean_label(name: str) -> str:
     """A label as printed, spacing normalised and the closing period or colon dropped."""
     return " ".join(name.split()).rstrip(".:")

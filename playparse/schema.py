@@ -95,6 +95,12 @@ class ChunkContext(BaseModel):
     paragraph_break: bool = True
     # The closing bracket of a stage direction that runs across the start of the chunk.
     open_bracket: str | None = None
+    # The last non-blank line before the chunk (None at the start of the body): whether the
+    # chunk's first line goes on with a sentence wrapped at the measure, or follows one ended.
+    previous_line: str | None = None
+    # The indentation of a stage direction set deeper than the speech that runs across the
+    # start of the chunk, if any.
+    direction_indent: int | None = None
     # Offset in the chunk where the front matter (title page, cast list) ends; None when the
     # chunk holds none. The front matter fills ChunkParse.title/author/cast, never items.
     front_matter_end: int | None = None

@@ -36,16 +36,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 # Known faults of the parser (not of extraction) that the typeset text runs into; each
 # mark goes when the parser is fixed (strict: an unexpected pass fails, as a reminder).
-PARSER_FAULTS = {
-    ("emilia-galotti-de/play.txt", "pdf"): (
-        "a wrapped line that opens with a mixed-case 'Word:' ('Prinz: »Ein andermal ...') "
-        "starts a new speech by a new character"
-    ),
-    ("emilia-galotti-de/play.colon.txt", "pdf"): (
-        "a wrapped line that opens with 'word:' ('muß: so weiß ich ...') starts a new speech "
-        "by a new character 'muß'"
-    ),
-}
+PARSER_FAULTS: dict[tuple[str, str], str] = {}
 
 
 def plays() -> list[Any]:

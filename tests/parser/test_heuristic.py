@@ -66,6 +66,30 @@ def test_a_name_in_mixed_case_inside_a_speech_is_not_a_label() -> None:
     ]
 
 
+def test_a_wrapped_line_opening_with_a_mixed_case_word_and_colon_continues_the_speech() -> None:
+    # The first line fills the 40-character measure and breaks off mid-sentence.
+    text = "Anna: Wenn sie in Verwahrung gebracht werden\nMuß: so weiß ich schon.\n"
+    assert read(text, ["Anna", "Muß"], wrap_width=40) == [
+        line("Anna", "Wenn sie in Verwahrung gebracht werden\nMuß: so weiß ich schon."),
+    ]
+
+
+def test_a_mixed_case_colon_label_after_a_finished_sentence_starts_a_speech() -> None:
+    text = "Anna: Ich habe so lange auf dich gewartet, Ben.\nBen: Hier bin ich.\n"
+    assert read(text, ["Anna", "Ben"], wrap_width=40) == [
+        line("Anna", "Ich habe so lange auf dich gewartet, Ben."),
+        line("Ben", "Hier bin ich."),
+    ]
+
+
+def test_a_colon_label_in_capitals_starts_a_speech_after_any_line() -> None:
+    text = "DER PRINZ: Ich habe lange auf Sie gewartet, lieber\nMARINELLI: Gnädigster Herr!\n"
+    assert read(text, ["DER PRINZ", "MARINELLI"], wrap_width=40) == [
+        line("DER PRINZ", "Ich habe lange auf Sie gewartet, lieber"),
+        line("MARINELLI", "Gnädigster Herr!"),
+    ]
+
+
 def test_a_label_indented_beyond_the_margin_is_text() -> None:
     text = "HAMLET.\nTo be.\n\n    ROSENCRANTZ.\nNo.\n"
     assert read(text, ["HAMLET", "ROSENCRANTZ"]) == [
@@ -112,6 +136,32 @@ def test_a_paragraph_set_deeper_than_the_speech_is_a_direction() -> None:
         line("DER PRINZ", "Geht!"),
         direction("Der Kammerdiener geht ab."),
         line("DER PRINZ", "Nun."),
+    ]
+
+
+def test_every_line_of_a_paragraph_set_deeper_than_the_speech_is_direction() -> None:
+    text = "ANNA.\nHallo.\n\n    Sie geht zum Fenster und\n    öffnet es.\nWie schön.\n"
+    assert read(text, ["ANNA"]) == [
+        line("ANNA", "Hallo."),
+        direction("Sie geht zum Fenster und\nöffnet es."),
+        line("ANNA", "Wie schön."),
+    ]
+
+
+def test_a_moby_direction_wrapped_at_a_comma_or_into_lower_case_runs_on() -> None:
+    text = (
+        "HAMLET\n\n    To be.\n\n    Enter OPHELIA, with\n    flowers\n    My lord?\n\n"
+        "    Enter the KING, the QUEEN,\n    POLONIUS\n    Look here.\n\n"
+        "    Exit OPHELIA\n    But soft!\n"
+    )
+    assert read(text, ["HAMLET"], speech_indent=4, indented_speech_blocks=True) == [
+        line("HAMLET", "To be."),
+        direction("Enter OPHELIA, with\nflowers"),
+        line("HAMLET", "My lord?"),
+        direction("Enter the KING, the QUEEN,\nPOLONIUS"),
+        line("HAMLET", "Look here."),
+        direction("Exit OPHELIA"),
+        line("HAMLET", "But soft!"),
     ]
 
 
@@ -222,6 +272,22 @@ def test_a_heading_shaped_line_inside_a_paragraph_is_speech() -> None:
     assert read(text, ["HAMLET"]) == [
         line("HAMLET", "I say to you:\nAct one more time\nand we are done."),
     ]
+
+
+def test_a_bare_heading_right_after_a_finished_speech_line_is_a_heading() -> None:
+    text = "HAMLET.\nTo be.\nACT II\n\nOPHELIA.\nNo.\nSCENE 2.\nHAMLET.\nYes.\n"
+    assert headings_and_lines(text, ["HAMLET", "OPHELIA"]) == (
+        [("act", 2), ("scene", 2)],
+        [(["HAMLET"], "To be."), (["OPHELIA"], "No."), (["HAMLET"], "Yes.")],
+    )
+
+
+def test_a_heading_shaped_line_that_a_sentence_runs_into_is_speech() -> None:
+    text = "HAMLET.\nAnd now we play\nAct two.\n\nOPHELIA.\nNo.\n"
+    assert headings_and_lines(text, ["HAMLET", "OPHELIA"]) == (
+        [],
+        [(["HAMLET"], "And now we play\nAct two."), (["OPHELIA"], "No.")],
+    )
 
 
 def headings_and_lines(text: str, labels: list[str]) -> tuple[list[object], list[object]]:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from playparse.heuristic_layout import DEFAULT_WRAP, Layout, detect_layout, indent_of, next_nonblank
+from playparse.heuristic_layout import (
+    DEFAULT_WRAP,
+    Layout,
+    detect_layout,
+    indent_of,
+    next_nonblank,
+    wrapped_mid_sentence,
+)
 from tests.parser import plays
 
 
@@ -52,6 +59,23 @@ def test_the_capitals_form_of_a_name_is_the_label() -> None:
 def test_mixed_case_colon_labels_count_from_their_second_use() -> None:
     text = "Anna: Hallo.\nBen: Hi.\nAnna: Tschüss.\n"
     assert detect_layout(text).labels == ["Anna"]
+
+
+def test_a_word_and_colon_opening_a_wrapped_line_is_not_a_label() -> None:
+    # Lines filled to the measure run on into "Prinz: ..." and "muß: ..." twice each.
+    filled = "Er sagte es mir selbst, und wenn sie in Verwahrung gebracht werden"
+    text = (
+        f"ANNA: {filled}\nmuß: so weiß ich schon.\n\nBEN: {filled} der\nPrinz: so sei es.\n\n"
+    ) * 2 + "Anna: Gut.\nBen: Ja.\nAnna: Nein.\nBen: Doch.\n"
+    assert detect_layout(text).labels == ["ANNA", "BEN"]
+
+
+def test_wrapped_mid_sentence_needs_a_filled_line_that_breaks_off() -> None:
+    assert wrapped_mid_sentence("x" * 60 + " und", 72)
+    assert wrapped_mid_sentence("x" * 60 + " nun,", 72)
+    assert not wrapped_mid_sentence("x" * 60 + " Ende.", 72)
+    assert not wrapped_mid_sentence("zu kurz und", 72)
+    assert not wrapped_mid_sentence(None, 72)
 
 
 def test_cast_names_are_accepted_in_mixed_case() -> None:

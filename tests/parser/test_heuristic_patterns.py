@@ -11,6 +11,7 @@ from playparse.heuristic_patterns import (
     LABEL_INLINE,
     Heading,
     clean_label,
+    ends_sentence,
     is_capitals,
     is_name_like,
     label_key,
@@ -168,6 +169,26 @@ def test_split_joint_splits_only_into_known_speakers() -> None:
     assert split_joint("МАША и ТРЕПЛЕВ", known) == ["МАША", "ТРЕПЛЕВ"]
     assert split_joint("WENDLA, MELCHIOR", known) == ["WENDLA, MELCHIOR"]
     assert split_joint("ROSENCRANTZ AND GUILDENSTERN", known) == ["ROSENCRANTZ AND GUILDENSTERN"]
+
+
+@pytest.mark.parametrize(
+    ("line", "ends"),
+    [
+        ("To be.", True),
+        ("Wie? ", True),
+        ("Nimmermehr!", True),
+        ("Und dann –", True),
+        ("»Ein andermal!«", True),
+        ("gebracht werden", False),
+        ("to be,", False),
+        ("so weiß ich;", False),
+        ("I say to you:", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_ends_sentence(line: str | None, ends: bool) -> None:
+    assert ends_sentence(line) is ends
 
 
 def test_clean_label() -> None:

@@ -173,6 +173,16 @@ def test_context_at_tells_act_scene_and_open_speech() -> None:
     assert state_at(outline, "Zweiter Aufzug") == (1, 2, ["CLAUDIA"], False, True, None)
 
 
+def test_context_at_tells_the_line_before_and_a_direction_running_on() -> None:
+    text = "ANNA.\nHallo.\n\n    Sie geht zum\n    Fenster.\nWie schön.\n"
+    outline = scan(text)
+    inside = outline.context_at(text.index("    Fenster"), 1)
+    assert (inside.previous_line, inside.direction_indent) == ("    Sie geht zum", 4)
+    after = outline.context_at(text.index("Wie"), 2)
+    assert (after.previous_line, after.direction_indent) == ("    Fenster.", 4)
+    assert outline.context_at(0, 0).previous_line is None
+
+
 def test_context_at_carries_the_whole_play_layout_and_characters() -> None:
     outline = scan(plays.LESSING)
     context = outline.context_at(plays.LESSING.index("MARINELLI."), 4)

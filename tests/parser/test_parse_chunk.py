@@ -93,6 +93,28 @@ def test_a_chunk_starting_mid_direction_outside_a_speech_continues_it() -> None:
     assert items("and BOTTOM\n", ctx) == [("direction", [], "and BOTTOM")]
 
 
+def test_a_chunk_whose_first_line_a_wrapped_sentence_runs_into_continues_the_speech() -> None:
+    ctx = context(
+        speaker_labels=["HAMLET", "Horatio"],
+        open_speakers=["HAMLET"],
+        paragraph_break=False,
+        previous_line="And when he comes, as he will come, I'll tell the",
+        wrap_width=50,
+    )
+    assert items("Horatio: all of it.\n", ctx) == [("line", ["HAMLET"], "Horatio: all of it.")]
+    finished = ctx.model_copy(update={"previous_line": "I'll tell him."})
+    assert items("Horatio: all of it.\n", finished) == [("line", ["Horatio"], "all of it.")]
+
+
+def test_a_chunk_starting_inside_a_deeper_direction_paragraph_continues_it() -> None:
+    ctx = context(open_speakers=["HAMLET"], paragraph_break=False, direction_indent=4)
+    assert parse_chunk("    window.\nLook there.\n", ctx).continues_previous is True
+    assert items("    window.\nLook there.\n", ctx) == [
+        ("direction", [], "window."),
+        ("line", ["HAMLET"], "Look there."),
+    ]
+
+
 def test_the_context_layout_is_used_over_what_the_chunk_shows() -> None:
     # One mixed-case label is not enough to recognise a Moby e-text from the chunk alone.
     text = "First Witch\n\n    When shall we three meet again\n\n    Exit\n    Anon.\n"
