@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from playparse import chunking, heuristic, outline
+from playparse import chunking, front_matter, heuristic, outline
 from playparse.errors import ParseError
 from playparse.heuristic_layout import WRAP_SLACK
 from playparse.heuristic_patterns import label_key
@@ -53,7 +53,7 @@ class _Characters:
     def id_for(self, label: str) -> str:
         key = label_key(label)
         if key not in self._ids:
-            name = heuristic.pretty_name(label)
+            name = front_matter.pretty_name(label)
             ident = outline._unique(outline._slug(name), self._used)
             self.characters.append(CharacterRef(id=ident, name=name, aliases=[label]))
             self._ids[key] = ident

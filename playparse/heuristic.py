@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from playparse.front_matter import read_front_matter
 from playparse.heuristic_layout import (
     Layout,
     detect_layout,
@@ -19,12 +20,8 @@ from playparse.heuristic_layout import (
     wrapped_mid_sentence,
 )
 from playparse.heuristic_patterns import (
-    AUTHOR_LINE,
-    CAST_HEADING,
     LABEL_ALONE,
     LABEL_INLINE,
-    PARTICLES,
-    TITLE_LINE,
     clean_label,
     ends_sentence,
     is_capitals,
@@ -32,7 +29,7 @@ from playparse.heuristic_patterns import (
     match_heading,
     split_joint,
 )
-from playparse.schema import CastEntry, ChunkContext, ChunkParse, ParsedItem
+from playparse.schema import ChunkContext, ChunkParse, ParsedItem
 
 _CLOSERS = {"[": "]", "(": ")", "_": "_", "{": "}"}
 # Square brackets and underscores never occur in speech, so they mark a direction anywhere in a
@@ -118,6 +115,8 @@ class Reader:
         self.state = state or ReaderState()
         self.items: list[ParsedItem] = []
         self._open: _Open | None = None
+        # Whether a speaker label came before any text, so nothing carries on from before.
+        self.opened_with_label = False
 
     # --- feeding ---------------------------------------------------------------------------
 
@@ -190,14 +189,14 @@ class Reader:
         after_ok = heading.setting is None or set_off_below
         # Without a blank line before it, a heading follows another heading, or it is only
         # keyword and number after a line that ends its sentence, with a blank line, a
-        # heading or a speaker label in capitals after it.
+        # heading, a direction or a speaker label after it.
         before_ok = (
             state.paragraph_break
             or (previous is not None and match_heading(previous.strip()) is not None)
             or (
                 heading.setting is None
                 and ends_sentence(previous)
-                and (set_off_below or self._is_capitals_label(following or ""))
+                and (set_off_below or self._opens_scene(following or ""))
             )
         )
         if not (before_ok and after_ok):
@@ -239,13 +238,12 @@ class Reader:
             )
         return True
 
-    def _is_capitals_label(self, line: str) -> bool:
+    def _opens_scene(self, line: str) -> bool:
+        """Whether a line can follow a heading: a direction or a speaker label."""
+        if line.lstrip()[:1] in ("(", "[") or indent_of(line) >= self.layout.speech_indent + 4:
+            return True
         found = LABEL_ALONE.match(line) or LABEL_INLINE.match(line)
-        return (
-            found is not None
-            and is_capitals(found["name"])
-            and self._is_label(found["name"], indent_of(line))
-        )
+        return found is not None and self._is_label(found["name"], indent_of(line))
 
     def _is_label(self, name: str, indent: int) -> bool:
         # Labels stand at the margin, left of the speech they introduce.
@@ -285,6 +283,8 @@ class Reader:
         return False
 
     def _start_speech(self, name: str, at: int) -> None:
+        if not self.items and self._open is None:
+            self.opened_with_label = True
         self._flush()
         speakers = [clean_label(part) for part in split_joint(name, self.known)]
         self.state.speakers, self.state.speech_text = speakers, False
@@ -417,91 +417,6 @@ class Reader:
         )
 
 
-# --- front matter --------------------------------------------------------------------------
-
-
-@dataclass
-class FrontMatter:
-    """The title page and cast list before the play's body."""
-
-    title: str | None = None
-    subtitle: str | None = None
-    author: str | None = None
-    cast: list[CastEntry] = field(default_factory=list)
-
-
-def pretty_name(text: str) -> str:
-    """A name printed in capitals in the case people write it ("DER PRINZ" -> "Der Prinz")."""
-    text = " ".join(text.split())
-    if not is_capitals(text):
-        return text
-    words: list[str] = []
-    for word in text.split():
-        lower = word.lower()
-        if words and lower in PARTICLES:
-            words.append(lower)
-        else:
-            words.append("-".join(part[:1].upper() + part[1:].lower() for part in word.split("-")))
-    return " ".join(words)
-
-
-def read_front_matter(text: str) -> FrontMatter:
-    """Title, subtitle, author and cast list from the text before the play's body."""
-    front = FrontMatter()
-    lines = text.split("\n")
-    i = 0
-    title_lines: list[str] = []
-    while i < len(lines) and not CAST_HEADING.match(lines[i]):
-        stripped = lines[i].strip()
-        if stripped:
-            author, title = AUTHOR_LINE.match(stripped), TITLE_LINE.match(stripped)
-            if author is not None and front.author is None:
-                front.author = author["author"]
-            elif title is not None:
-                title_lines.insert(0, title["title"])
-            elif len(title_lines) < 2 and front.author is None:
-                title_lines.append(stripped)
-        i += 1
-    if title_lines:
-        front.title = pretty_name(title_lines[0])
-        front.subtitle = title_lines[1] if len(title_lines) > 1 else None
-    front.cast = _read_cast(lines[i + 1 :]) if i < len(lines) else []
-    return front
-
-
-def _read_cast(lines: list[str]) -> list[CastEntry]:
-    """Entries of a cast list: one per line, "Name, description"; deeper lines describe."""
-    entries: list[CastEntry] = []
-    waiting: list[CastEntry] = []
-    base: int | None = None
-    seen_blank = False
-    for line in lines:
-        stripped = line.strip()
-        if not stripped:
-            seen_blank = bool(entries)
-            continue
-        indent = indent_of(line)
-        if base is None:
-            base = indent
-        if seen_blank and indent <= base and not line.startswith(" "):
-            break
-        if indent > base and entries:
-            note = stripped.strip("()[]").strip().rstrip(".")
-            for entry in waiting or entries[-1:]:
-                entry.description = note if entry.description is None else entry.description
-            waiting = []
-            continue
-        name, _, description = stripped.partition(",")
-        entry = CastEntry(
-            name=name.strip().rstrip("."),
-            description=description.strip().rstrip(".") or None,
-        )
-        entries.append(entry)
-        # "Odoardo," / "Claudia Galotti," share the description printed below them.
-        waiting = [*waiting, entry] if stripped.endswith(",") else []
-    return [entry for entry in entries if entry.name]
-
-
 # --- chunk parsing -------------------------------------------------------------------------
 
 
@@ -537,10 +452,11 @@ def parse_chunk(text: str, context: ChunkContext) -> ChunkParse:
         result.cast = front.cast
     state = ReaderState.from_context(context)
     # A chunk that starts mid-paragraph inside a speech or a direction carries that item on.
-    result.continues_previous = state.bracket is not None or (
+    continues = state.bracket is not None or (
         not state.paragraph_break and (state.speech_text or not state.speakers)
     )
     reader = Reader(layout_from_context(text[body_start:], context), state)
     reader.read(text[body_start:], base=body_start)
+    result.continues_previous = continues and not reader.opened_with_label
     result.items = reader.items
     return result

@@ -42,6 +42,15 @@ def indent_of(line: str) -> int:
     return len(expanded) - len(expanded.lstrip())
 
 
+def lines_with_offsets(text: str) -> list[tuple[int, str]]:
+    """Each line of `text` with the offset where it starts."""
+    result, offset = [], 0
+    for line in text.split("\n"):
+        result.append((offset, line))
+        offset += len(line) + 1
+    return result
+
+
 def next_nonblank(lines: list[str]) -> list[int | None]:
     """For each line, the index of the next non-blank line after it."""
     result: list[int | None] = [None] * len(lines)

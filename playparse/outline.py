@@ -15,20 +15,11 @@ from collections import Counter
 
 from pydantic import BaseModel, Field, PrivateAttr
 
-from playparse.heuristic import Reader, ReaderState, pretty_name, read_front_matter
-from playparse.heuristic_layout import DEFAULT_WRAP, detect_layout, indent_of
-from playparse.heuristic_patterns import (
-    CAST_HEADING,
-    LABEL_ALONE,
-    LABEL_INLINE,
-    clean_label,
-    label_key,
-    match_heading,
-)
+from playparse.front_matter import find_front_matter_end, pretty_name, read_front_matter
+from playparse.heuristic import Reader, ReaderState
+from playparse.heuristic_layout import DEFAULT_WRAP, detect_layout, lines_with_offsets
+from playparse.heuristic_patterns import label_key
 from playparse.schema import CastEntry, CharacterRef, ChunkContext
-
-# A title page longer than this is not a title page.
-_MAX_FRONT_LINES = 80
 
 _STOPWORDS = {
     "en": "the and of to is that you my not with",
@@ -115,78 +106,6 @@ def guess_language(text: str) -> str | None:
     scores = {lang: sum(words[w] for w in stop.split()) for lang, stop in _STOPWORDS.items()}
     best = max(scores, key=lambda lang: scores[lang])
     return best if scores[best] >= 20 else None
-
-
-def _lines_with_offsets(text: str) -> list[tuple[int, str]]:
-    result, offset = [], 0
-    for line in text.split("\n"):
-        result.append((offset, line))
-        offset += len(line) + 1
-    return result
-
-
-def find_front_matter_end(text: str) -> int | None:
-    """Where the title page and cast list end and the play begins, or None if there are none.
-
-    The body begins at the first act or scene heading; a play without headings begins at the
-    first speaker label after its cast list.
-    """
-    lines = _lines_with_offsets(text)
-    cast_at: int | None = None
-    previous_blank = True
-    for i, (offset, line) in enumerate(lines):
-        stripped = line.strip()
-        if not stripped:
-            previous_blank = True
-            continue
-        if previous_blank and match_heading(stripped) is not None:
-            has_front = any(other.strip() for _, other in lines[:i])
-            if not has_front or (i > _MAX_FRONT_LINES and cast_at is None):
-                return None
-            if cast_at is None:
-                return _prologue_start(text, lines[:i], offset)
-            return offset
-        if cast_at is None and CAST_HEADING.match(line):
-            cast_at = i
-        previous_blank = False
-        if i > _MAX_FRONT_LINES * 4 and cast_at is None:
-            break
-    if cast_at is None:
-        return None
-    # No headings: the play starts at the first speaker label after the cast list.
-    after = "\n".join(line for _, line in lines[cast_at + 1 :])
-    forms = {clean_label(label) for label in detect_layout(after).labels}
-    seen_blank = False
-    for offset, line in lines[cast_at + 1 :]:
-        if not line.strip():
-            seen_blank = True
-            continue
-        match = LABEL_ALONE.match(line) or LABEL_INLINE.match(line)
-        if seen_blank and match and clean_label(match["name"]) in forms and indent_of(line) <= 2:
-            return offset
-    return None
-
-
-def _prologue_start(text: str, before: list[tuple[int, str]], heading_at: int) -> int | None:
-    """Where the play starts when speech comes before the first heading (a prologue).
-
-    A line before the heading counts as a speaker label when it is printed like one (name
-    and a period or colon) and the same name speaks in the body.
-    """
-    speakers = {clean_label(label) for label in detect_layout(text[heading_at:]).labels}
-    previous_blank = True
-    for offset, line in before:
-        match = LABEL_ALONE.match(line) or LABEL_INLINE.match(line)
-        if (
-            previous_blank
-            and match is not None
-            and match["punct"]
-            and clean_label(match["name"]) in speakers
-        ):
-            has_title = any(other.strip() for _, other in before if _ < offset)
-            return offset if has_title else None
-        previous_blank = not line.strip()
-    return heading_at
 
 
 def _slug(name: str) -> str:
@@ -279,7 +198,7 @@ def scan(text: str) -> Outline:
     reader = Reader(layout)
     states: list[ReaderState] = []
     reader.read(body, base=body_start, snapshots=states)
-    starts = [start + body_start for start, _ in _lines_with_offsets(body)]
+    starts = [start + body_start for start, _ in lines_with_offsets(body)]
 
     labels: list[str] = []
     headings: list[HeadingMark] = []

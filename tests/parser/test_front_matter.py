@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from playparse.heuristic import FrontMatter, pretty_name, read_front_matter
+from playparse.front_matter import FrontMatter, pretty_name, read_front_matter
 from playparse.schema import CastEntry
 from tests.parser import plays
 

@@ -282,6 +282,17 @@ def test_a_bare_heading_right_after_a_finished_speech_line_is_a_heading() -> Non
     )
 
 
+def test_a_bare_heading_between_lines_is_a_heading_before_a_direction_or_label() -> None:
+    text = (
+        "ANNA.\nGut.\nZweiter Auftritt\n    Anna. Ben.\nBEN.\nJa.\n"
+        "Dritter Auftritt\n(Es wird Nacht.)\nANNA.\nNein.\n"
+    )
+    assert headings_and_lines(text, ["ANNA", "BEN"]) == (
+        [("scene", 2), ("scene", 3)],
+        [(["ANNA"], "Gut."), (["BEN"], "Ja."), (["ANNA"], "Nein.")],
+    )
+
+
 def test_a_heading_shaped_line_that_a_sentence_runs_into_is_speech() -> None:
     text = "HAMLET.\nAnd now we play\nAct two.\n\nOPHELIA.\nNo.\n"
     assert headings_and_lines(text, ["HAMLET", "OPHELIA"]) == (

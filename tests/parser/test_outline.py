@@ -43,6 +43,13 @@ def test_without_headings_the_body_begins_at_the_first_label_after_the_cast() ->
     assert (outline.title, outline.author) == ("Der Besuch", "Grete Muster")
 
 
+def test_a_bare_heading_ends_the_front_matter_without_a_blank_line_before_it() -> None:
+    front = "DIE PROBE\nvon Anna Beispiel\nPersonen.\n  Anna.\n  Ben.\n"
+    outline = scan(front + "Erster Aufzug\nANNA.\nHallo.\nBEN.\nJa.\n")
+    assert outline.front_matter_end == len(front)
+    assert [entry.name for entry in outline.cast] == ["Anna", "Ben"]
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -62,11 +69,6 @@ def test_a_long_title_page_counts_when_it_has_a_cast_list() -> None:
     assert find_front_matter_end(front + "ACT I\n\nANNA.\nHi.\n") == len(front)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: everything before the first heading is taken for the title page, so a "
-    "prologue spoken before ACT I is dropped from the play",
-)
 def test_a_speech_before_the_first_heading_is_kept() -> None:
     text = (
         "CHORUS.\nTwo households, both alike in dignity,\nIn fair Verona, where we lay our scene.\n"
@@ -76,6 +78,57 @@ def test_a_speech_before_the_first_heading_is_kept() -> None:
     spoken = [item.text for act in play.acts for scene in act.scenes for item in scene.items]
     assert spoken[0].startswith("Two households")
     assert play.title != "Chorus."
+
+
+PROLOGUE = (
+    "CHORUS.\nTwo households, both alike in dignity,\nIn fair Verona, where we lay our scene,\n"
+    "From ancient grudge break to new mutiny,\nWhere civil blood makes civil hands unclean.\n\n"
+)
+BODY = "ACT I\n\n" + "SAMPSON.\nGregory, on my word, we'll not carry coals.\n\n" * 12
+
+
+def test_a_prologue_after_the_title_page_begins_the_play() -> None:
+    front = "ROMEO AND JULIET\nA Tragedy\nby William Shakespeare\n\n"
+    outline = scan(front + PROLOGUE + BODY)
+    assert outline.front_matter_end == len(front)
+    assert (outline.title, outline.author) == ("Romeo and Juliet", "William Shakespeare")
+
+
+def test_a_prologue_after_the_cast_list_begins_the_play() -> None:
+    front = "ROMEO AND JULIET\n\nDramatis Personae\n  Chorus.\n  Sampson.\n\n"
+    outline = scan(front + PROLOGUE + BODY)
+    assert outline.front_matter_end == len(front)
+    assert [entry.name for entry in outline.cast] == ["Chorus", "Sampson"]
+
+
+def test_a_prologue_by_a_cast_member_in_mixed_case_begins_the_play() -> None:
+    front = "ROMEO AND JULIET\n\nDramatis Personae\n  Chorus.\n  Sampson.\n\n"
+    prologue = "Chorus. Two households, both alike in dignity.\n\n"
+    assert find_front_matter_end(front + prologue + BODY) == len(front)
+
+
+def test_a_prologue_parses_the_same_in_chunks() -> None:
+    text = "ROMEO AND JULIET\nby William Shakespeare\n\n" + PROLOGUE + BODY
+    first = parse_text(text).acts[0]
+    assert (first.number, first.scenes[0].items[0].text[:14]) == (None, "Two households")
+    assert parse_text(text, chunk_size=200).export() == parse_text(text).export()
+
+
+@pytest.mark.parametrize(
+    "front",
+    [
+        # A title printed like a label, with a subtitle that names rather than speaks.
+        "DIE PROBE.\nEin Lustspiel in zwei Aufzügen.\n\n",
+        "HAMLET.\nPrince of Denmark.\n\n",
+        # A title page naming its author.
+        "HAMLET.\nA tragedy, in five acts.\nBy William Shakespeare.\n\n",
+        # A note on the setting after the cast list.
+        "HAMLET\n\nPersons.\n  Hamlet.\n  Ophelia.\n\nThe scene: Elsinore. – Time, winter.\n\n",
+    ],
+)
+def test_front_matter_that_looks_like_speech_stays_front_matter(front: str) -> None:
+    play = "ACT I\n\nHAMLET.\nTo be, or not to be.\n\nOPHELIA.\nMy lord?\n"
+    assert find_front_matter_end(front + play) == len(front)
 
 
 # --- characters --------------------------------------------------------------------------------

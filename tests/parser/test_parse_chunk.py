@@ -115,6 +115,14 @@ def test_a_chunk_starting_inside_a_deeper_direction_paragraph_continues_it() -> 
     ]
 
 
+def test_a_chunk_opening_with_a_label_continues_nothing() -> None:
+    # Mid-paragraph after a direction: the label still starts afresh.
+    ctx = context(paragraph_break=False, previous_line="    Hamlet. Ophelia.")
+    parse = parse_chunk("HAMLET.\n    [Aside.]\nTo be.\n", ctx)
+    assert parse.continues_previous is False
+    assert [(i.type, i.text) for i in parse.items] == [("direction", "Aside."), ("line", "To be.")]
+
+
 def test_the_context_layout_is_used_over_what_the_chunk_shows() -> None:
     # One mixed-case label is not enough to recognise a Moby e-text from the chunk alone.
     text = "First Witch\n\n    When shall we three meet again\n\n    Exit\n    Anon.\n"
