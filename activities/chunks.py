@@ -16,7 +16,7 @@ from playparse.config import Settings
 from playparse.db import jobs as jobs_repo
 from playparse.db import llm as llm_repo
 from playparse.db.jobs import ChunkWork
-from playparse.db.models import Job, utcnow
+from playparse.db.models import utcnow
 from playparse.errors import PlayparseError
 from playparse.jobs import JobError, JobStatus
 from playparse.llm.base import LLM_PROVIDERS, Provider, ProviderError, ProviderResult, Providers
@@ -54,9 +54,10 @@ class ChunkActivities:
         result: ProviderResult | None = None
         cached = False
         key: str | None = None
-        breaker = llm_repo.Breaker(None, 0)
         async with self._sessions() as session:
-            work = await jobs_repo.chunk_work(session, job_id=input.job_id, index=input.index)
+            work = await jobs_repo.chunk_work(
+                session, job_id=input.job_id, index=input.index, provider=input.provider
+            )
             if work is None:
                 raise ApplicationError("job vanished", type="JobNotFound", non_retryable=True)
             if work.stored is not None:
@@ -72,15 +73,13 @@ class ChunkActivities:
                 )
                 hit = None if work.fresh else await llm_repo.cached_answer(session, key=key)
                 if hit is not None:
-                    result = ProviderResult(parse=ChunkParse.model_validate(hit.result))
+                    result = ProviderResult(parse=ChunkParse.model_validate(hit))
                     cached = True
-                else:
-                    breaker = await llm_repo.breaker(session, provider=input.provider)
         context = ChunkContext.model_validate(work.context)
         reserved: tuple[int, float] | None = None
         if result is None:
-            if breaker.open_until is not None:
-                await self._wait_for_breaker(input, breaker.open_until)
+            if llm and work.open_until is not None:
+                await self._wait_for_breaker(input, work.open_until)
             reserved = await self._reserve_budget(work, input, model, context)
             try:
                 result = await self._call(input, provider, work.text, context, llm)
@@ -98,30 +97,25 @@ class ChunkActivities:
                 await jobs_repo.release_budget(
                     session, job_id=input.job_id, tokens=reserved[0], usd=reserved[1]
                 )
-            try:
-                job, new = await jobs_repo.store_chunk_result(
-                    session,
-                    row={
-                        "job_id": input.job_id,
-                        "index": input.index,
-                        "provider": input.provider,
-                        "model": input.model,
-                        "result": parse,
-                        "lines": len(lines),
-                        "chars": chars,
-                        "speakers": speakers,
-                        "input_tokens": result.input_tokens,
-                        "output_tokens": result.output_tokens,
-                        "cost_usd": cost_usd(
-                            input.provider, model, result.input_tokens, result.output_tokens
-                        ),
-                        "cached": cached,
-                    },
-                )
-            except LookupError as error:
-                raise ApplicationError(
-                    "job vanished", type="JobNotFound", non_retryable=True
-                ) from error
+            counted = await jobs_repo.store_chunk_result(
+                session,
+                row={
+                    "job_id": input.job_id,
+                    "index": input.index,
+                    "provider": input.provider,
+                    "model": input.model,
+                    "result": parse,
+                    "lines": len(lines),
+                    "chars": chars,
+                    "speakers": speakers,
+                    "input_tokens": result.input_tokens,
+                    "output_tokens": result.output_tokens,
+                    "cost_usd": cost_usd(
+                        input.provider, model, result.input_tokens, result.output_tokens
+                    ),
+                    "cached": cached,
+                },
+            )
             if key is not None and not cached:
                 await llm_repo.keep_answer(
                     session,
@@ -137,16 +131,17 @@ class ChunkActivities:
                 )
             # A success ends a run of failures. Without failures seen before the call there is
             # nothing to reset, which saves every chunk a write to the shared breaker row.
-            if breaker.consecutive_failures > 0:
+            if llm and work.consecutive_failures > 0:
                 await llm_repo.record_success(session, provider=input.provider)
-            if new:
-                await self._count_chunk(session, job, input, len(lines), chars, cached, result)
-        return ParseChunkResult(input.job_id, input.index, len(lines), chars, reused=not new)
+            if counted is not None:
+                await self._count_chunk(session, counted, input, len(lines), chars, cached, result)
+        reused = counted is None
+        return ParseChunkResult(input.job_id, input.index, len(lines), chars, reused=reused)
 
     async def _count_chunk(
         self,
         session: AsyncSession,
-        job: Job,
+        job: jobs_repo.CountedChunk,
         input: ParseChunkInput,
         lines: int,
         chars: int,

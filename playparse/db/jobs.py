@@ -7,16 +7,29 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from playparse.db.locking import get_for_update
-from playparse.db.models import Chunk, ChunkResult, Document, Job, JobEvent, utcnow
+from playparse.db.models import (
+    Chunk,
+    ChunkResult,
+    Document,
+    Job,
+    JobEvent,
+    ProviderHealth,
+    utcnow,
+)
 from playparse.db.upsert import insert_ignoring_conflicts
 from playparse.heuristic_patterns import label_key
 from playparse.jobs import JobError, JobStatus, can_transition
+
+# The tables themselves, for the statements a chunk runs on every completion: the ORM's
+# bulk-DML handling of mapped classes costs more than the statements.
+JOBS = cast(Table, Job.__table__)
+EVENTS = cast(Table, JobEvent.__table__)
 
 
 @dataclass(frozen=True)
@@ -147,16 +160,28 @@ async def list_jobs(
     return jobs[:limit], next_cursor
 
 
+class EventSource(Protocol):
+    """The job fields an event copies: a Job row, or a chunk's counted job."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def tenant_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+
+
 async def add_event(
-    session: AsyncSession, *, job: Job, kind: str, detail: dict[str, Any] | None = None
+    session: AsyncSession, *, job: EventSource, kind: str, detail: dict[str, Any] | None = None
 ) -> None:
-    session.add(
-        JobEvent(
+    await session.execute(
+        insert(EVENTS).values(
             job_id=job.id,
             tenant_id=job.tenant_id,
             kind=kind,
             status=job.status,
             detail=detail or {},
+            created_at=utcnow(),
         )
     )
 
@@ -273,12 +298,16 @@ class ChunkWork:
     budget_usd: float | None
     # (lines, chars) of the result already stored for this chunk, if any.
     stored: tuple[int, int] | None
+    # The provider's breaker: resting until (if set), and failures in a row.
+    open_until: datetime | None
+    consecutive_failures: int
 
 
-async def chunk_work(session: AsyncSession, *, job_id: str, index: int) -> ChunkWork | None:
-    """A planned chunk: its text (cut by the database), context, job settings, stored result.
-
-    None when the job or the chunk does not exist.
+async def chunk_work(
+    session: AsyncSession, *, job_id: str, index: int, provider: str = ""
+) -> ChunkWork | None:
+    """A planned chunk: its text (cut by the database), context, job settings, stored result,
+    and the health of `provider`. None when the job or the chunk does not exist.
     """
     row = (
         await session.execute(
@@ -290,6 +319,8 @@ async def chunk_work(session: AsyncSession, *, job_id: str, index: int) -> Chunk
                 Job.budget_usd,
                 ChunkResult.lines,
                 ChunkResult.chars,
+                ProviderHealth.open_until,
+                ProviderHealth.consecutive_failures,
             )
             .select_from(Chunk)
             .join(Job, Job.id == Chunk.job_id)
@@ -298,12 +329,13 @@ async def chunk_work(session: AsyncSession, *, job_id: str, index: int) -> Chunk
                 ChunkResult,
                 (ChunkResult.job_id == Chunk.job_id) & (ChunkResult.index == Chunk.index),
             )
+            .outerjoin(ProviderHealth, ProviderHealth.provider == provider)
             .where(Chunk.job_id == job_id, Chunk.index == index)
         )
     ).one_or_none()
     if row is None:
         return None
-    text, context, fresh, budget_tokens, budget_usd, lines, chars = row
+    text, context, fresh, budget_tokens, budget_usd, lines, chars, until, failures = row
     return ChunkWork(
         text=text or "",
         context=context,
@@ -311,6 +343,8 @@ async def chunk_work(session: AsyncSession, *, job_id: str, index: int) -> Chunk
         budget_tokens=budget_tokens,
         budget_usd=budget_usd,
         stored=None if lines is None else (lines, chars),
+        open_until=until if until is not None and until > utcnow() else None,
+        consecutive_failures=failures or 0,
     )
 
 
@@ -321,36 +355,62 @@ async def finished_chunk_indexes(session: AsyncSession, *, job_id: str) -> list[
     return list(result.scalars())
 
 
-async def store_chunk_result(session: AsyncSession, *, row: dict[str, Any]) -> tuple[Job, bool]:
-    """Keep a chunk's result once and count it on the job; the job, and False if already kept.
+@dataclass(frozen=True)
+class CountedChunk:
+    """The job as a newly stored chunk result left it."""
 
-    The job row is locked first, so chunks finishing at the same time count one after the
-    other, and a result counts only in the transaction that inserted it, so a repeated write
-    cannot inflate the counters.
+    id: str
+    tenant_id: str
+    status: str
+    chunks_done: int
+    chunks_total: int
+
+
+async def store_chunk_result(session: AsyncSession, *, row: dict[str, Any]) -> CountedChunk | None:
+    """Keep a chunk's result once and count it on the job; None if it was already kept.
+
+    The result counts only in the transaction that inserted it, so a repeated write cannot
+    inflate the counters, and the counters are added to in the UPDATE itself, so chunks
+    finishing at the same time count one after the other. The insert takes SQLite's write
+    lock and the UPDATE PostgreSQL's row lock before the speaker set is read and extended.
     """
-    job = await get_for_update(session, Job, row["job_id"])
-    if job is None:
-        raise LookupError(f"job {row['job_id']} does not exist")
     new = await insert_ignoring_conflicts(session, ChunkResult, [row], keys=["job_id", "index"])
     if not new:
-        return job, False
-    if job.speaker_keys is None:
-        await refresh_counters(session, job_id=job.id)
-        await session.refresh(job)
-        return job, True
-    job.chunks_done += 1
-    job.lines_found += row["lines"]
-    job.chars_found += row["chars"]
-    job.input_tokens += row.get("input_tokens") or 0
-    job.output_tokens += row.get("output_tokens") or 0
-    job.cost_usd += row.get("cost_usd") or 0.0
-    job.chunks_cached += bool(row.get("cached"))
-    speakers = set(job.speaker_keys) | {label_key(label) for label in row.get("speakers") or ()}
-    if len(speakers) > len(job.speaker_keys):
-        job.speaker_keys = sorted(speakers)
-        job.characters_found = len(speakers)
-    job.updated_at = utcnow()
-    return job, True
+        return None
+    job_id = row["job_id"]
+    jobs = JOBS.c
+    counted = (
+        await session.execute(
+            update(JOBS)
+            .where(jobs.id == job_id)
+            .values(
+                chunks_done=jobs.chunks_done + 1,
+                lines_found=jobs.lines_found + row["lines"],
+                chars_found=jobs.chars_found + row["chars"],
+                input_tokens=jobs.input_tokens + (row.get("input_tokens") or 0),
+                output_tokens=jobs.output_tokens + (row.get("output_tokens") or 0),
+                cost_usd=jobs.cost_usd + (row.get("cost_usd") or 0.0),
+                chunks_cached=jobs.chunks_cached + int(bool(row.get("cached"))),
+                updated_at=utcnow(),
+            )
+            .returning(
+                jobs.tenant_id, jobs.status, jobs.chunks_done, jobs.chunks_total, jobs.speaker_keys
+            )
+        )
+    ).one()
+    tenant_id, status, done, total, known = counted
+    if known is None:
+        await refresh_counters(session, job_id=job_id)
+    else:
+        speakers = set(known) | {label_key(label) for label in row.get("speakers") or ()}
+        if len(speakers) > len(known):
+            await session.execute(
+                update(Job)
+                .where(Job.id == job_id)
+                .values(speaker_keys=sorted(speakers), characters_found=len(speakers))
+                .execution_options(synchronize_session=False)
+            )
+    return CountedChunk(job_id, tenant_id, status, done, total)
 
 
 async def refresh_counters(session: AsyncSession, *, job_id: str) -> None:

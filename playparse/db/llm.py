@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from playparse.db.locking import get_for_update
@@ -30,29 +29,16 @@ def cache_key(
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-async def cached_answer(session: AsyncSession, *, key: str) -> LlmCache | None:
-    return await session.get(LlmCache, key)
+async def cached_answer(session: AsyncSession, *, key: str) -> dict[str, Any] | None:
+    """The stored parse for this exact request, if one was kept."""
+    found: dict[str, Any] | None = await session.scalar(
+        select(LlmCache.result).where(LlmCache.key == key)
+    )
+    return found
 
 
 async def keep_answer(session: AsyncSession, *, row: dict[str, Any]) -> None:
     await insert_ignoring_conflicts(session, LlmCache, [row], keys=["key"])
-
-
-@dataclass(frozen=True)
-class Breaker:
-    """A provider's health as a chunk sees it before its call."""
-
-    # When the provider may be tried again, while it is resting.
-    open_until: datetime | None
-    consecutive_failures: int
-
-
-async def breaker(session: AsyncSession, *, provider: str) -> Breaker:
-    health = await session.get(ProviderHealth, provider)
-    if health is None:
-        return Breaker(None, 0)
-    resting = health.open_until is not None and health.open_until > utcnow()
-    return Breaker(health.open_until if resting else None, health.consecutive_failures)
 
 
 async def record_failure(

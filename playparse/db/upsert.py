@@ -22,6 +22,8 @@ async def insert_ignoring_conflicts(
         return 0
     connection = await session.connection()
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).values(list(rows)).on_conflict_do_nothing(index_elements=keys)
+    # On the table, not the mapped class: the ORM's bulk-insert handling adds nothing here.
+    table = model.__table__
+    statement = dialect.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=keys)
     result = await session.execute(statement)
     return max(getattr(result, "rowcount", 0), 0)

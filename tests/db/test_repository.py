@@ -105,9 +105,9 @@ async def test_chunk_results_are_kept_once_and_counters_do_not_inflate(
     assert work is not None
     assert (work.text, work.stored) == ("fghij", None)
     async with sessions.begin() as session:
-        assert (await repo.store_chunk_result(session, row=row))[1] is True
+        assert await repo.store_chunk_result(session, row=row) is not None
     async with sessions.begin() as session:
-        assert (await repo.store_chunk_result(session, row=row | {"lines": 99}))[1] is False
+        assert await repo.store_chunk_result(session, row=row | {"lines": 99}) is None
     async with sessions() as session:
         stored = await repo.get_job(session, job_id=job.id)
         work = await repo.chunk_work(session, job_id=job.id, index=1)
