@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from activities.chunks import ChunkActivities
 from activities.jobs import JobActivities
 from activities.retention import RetentionActivities
-from playparse import reconcile
+from playparse import loop, reconcile
 from playparse.config import Settings
 from playparse.db.engine import create_engine, create_sessionmaker
 from playparse.llm.base import LLM_PROVIDERS, Providers, default_providers
@@ -125,9 +125,9 @@ async def main() -> None:
     worker = build_worker(client, settings, sessions, providers)
     llm_workers = build_llm_workers(client, settings, sessions, providers)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
+    event_loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+        event_loop.add_signal_handler(signum, stop.set)
     async with contextlib.AsyncExitStack() as running:
         for each in (worker, *llm_workers):
             await running.enter_async_context(each)
@@ -146,7 +146,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    loop.run(main())
     # Everything is stopped and flushed; ending here skips an interpreter teardown that can
     # abort while the Temporal runtime's threads are still being released.
     logging.shutdown()

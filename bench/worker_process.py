@@ -7,7 +7,7 @@
 worker.py builds (later keys win over worker.py's). Five names are not Worker arguments:
 `switch_interval: S` sets sys.setswitchinterval (how long a thread that wants the GIL waits,
 5 ms by default; aiosqlite hands every statement's result back through the GIL);
-`uvloop: true` runs the worker's event loop on uvloop (installed with uvicorn[standard]);
+`asyncio_loop: true` runs the worker on asyncio's own event loop instead of uvloop;
 `unsandboxed: true` runs workflows with UnsandboxedWorkflowRunner; `autoscaling_pollers: true`
 lets the SDK scale both poller kinds (PollerBehaviorAutoscaling); `db_pool_size: N` gives the
 worker's database engine a pool of N connections and no overflow (SQLite then sees at most N
@@ -36,6 +36,7 @@ from temporalio.worker import (
 )
 
 import worker as worker_module
+from playparse import loop
 
 
 def with_options(options: dict[str, Any]) -> type[Worker]:
@@ -82,10 +83,7 @@ def main() -> None:
     args = parser.parse_args()
     if (interval := args.options.pop("switch_interval", None)) is not None:
         sys.setswitchinterval(interval)
-    if args.options.pop("uvloop", False):
-        import uvloop
-
-        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    factory = None if args.options.pop("asyncio_loop", False) else loop.loop_factory()
     if args.options:
         worker_module.Worker = with_options(args.options)  # type: ignore[misc]
     if args.profile is not None:
@@ -100,7 +98,8 @@ def main() -> None:
 
         signal.signal(signal.SIGUSR1, start)
         signal.signal(signal.SIGUSR2, stop)
-    asyncio.run(worker_module.main())
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(worker_module.main())
 
 
 if __name__ == "__main__":

@@ -442,6 +442,7 @@ def _run_stack(
 ) -> None:
     from pydantic import ValidationError
 
+    from playparse import loop
     from playparse.config import Settings
     from playparse.demo import run_demo
     from playparse.devstack import StackError, run_stack
@@ -465,9 +466,7 @@ def _run_stack(
 
         hook = hook_fn
     try:
-        asyncio.run(
-            run_stack(settings, temporal_port=temporal_port, ui_port=ui_port, on_ready=hook)
-        )
+        loop.run(run_stack(settings, temporal_port=temporal_port, ui_port=ui_port, on_ready=hook))
     except StackError as error:
         err.print(f"[red]error:[/red] {error.message}")
         raise typer.Exit(Exit.UNREACHABLE) from None

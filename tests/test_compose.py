@@ -6,7 +6,6 @@ tests/test_compose_services.py then runs the project's services with their compo
 from __future__ import annotations
 
 import json
-
 import os
 import subprocess
 import tomllib

@@ -8,9 +8,8 @@ gets its namespace and search attributes from the temporal-setup service's own s
 
 from __future__ import annotations
 
-import json
-
 import asyncio
+import json
 import os
 import secrets
 import signal
