@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass, field, replace
 
 from playparse.front_matter import read_front_matter
+from playparse.heuristic_context import ReaderState, layout_from_context
 from playparse.heuristic_layout import (
     Layout,
-    detect_layout,
     indent_of,
     next_nonblank,
     wrapped_mid_sentence,
@@ -22,6 +22,8 @@ from playparse.heuristic_layout import (
 from playparse.heuristic_patterns import (
     LABEL_ALONE,
     LABEL_INLINE,
+    STAGE_LINE,
+    Heading,
     clean_label,
     ends_sentence,
     is_capitals,
@@ -35,61 +37,6 @@ _CLOSERS = {"[": "]", "(": ")", "_": "_", "{": "}"}
 # Square brackets and underscores never occur in speech, so they mark a direction anywhere in a
 # line; parentheses only do at the start of a line, since people speak in parentheses too.
 _INLINE_DIRECTION = re.compile(r"\[[^\]]*\]|(?<!\w)_[^_]+_(?!\w)")
-_ENTRANCE_EXIT = re.compile(
-    r"^(?:enter|exit|exeunt|re-enter|manet|manent|flourish|alarum|sennet|tucket)\b", re.IGNORECASE
-)
-
-
-@dataclass
-class ReaderState:
-    """Where the reader stands at a line start; everything a chunk needs to begin there."""
-
-    act: int | None = None
-    act_title: str | None = None
-    scene: int | None = None
-    scene_title: str | None = None
-    # Labels of the speech in progress; empty outside speeches.
-    speakers: list[str] = field(default_factory=list)
-    # Whether the speech in progress has shown any spoken text yet.
-    speech_text: bool = False
-    # Whether the previous line was blank (the line starts a paragraph).
-    paragraph_break: bool = True
-    # The closing character of a bracketed direction still open, if any.
-    bracket: str | None = None
-    # The last non-blank line read.
-    previous: str | None = None
-    # The indentation of the direction paragraph that opened a later paragraph of the speech,
-    # while the next line may still belong to it.
-    direction_indent: int | None = None
-
-    def to_context(self) -> dict[str, object]:
-        return {
-            "act": self.act,
-            "act_title": self.act_title,
-            "scene": self.scene,
-            "scene_title": self.scene_title,
-            "open_speakers": list(self.speakers),
-            "after_label": bool(self.speakers) and not self.speech_text,
-            "paragraph_break": self.paragraph_break,
-            "open_bracket": self.bracket,
-            "previous_line": self.previous,
-            "direction_indent": self.direction_indent,
-        }
-
-    @classmethod
-    def from_context(cls, context: ChunkContext) -> ReaderState:
-        return cls(
-            act=context.act,
-            act_title=context.act_title,
-            scene=context.scene,
-            scene_title=context.scene_title,
-            speakers=list(context.open_speakers),
-            speech_text=bool(context.open_speakers) and not context.after_label,
-            paragraph_break=context.paragraph_break,
-            bracket=context.open_bracket,
-            previous=context.previous_line,
-            direction_indent=context.direction_indent,
-        )
 
 
 @dataclass
@@ -115,6 +62,8 @@ class Reader:
         self.state = state or ReaderState()
         self.items: list[ParsedItem] = []
         self._open: _Open | None = None
+        # What the line being read turned out to hold: item kinds, "label" or "heading".
+        self._line_holds: set[str] = set()
         # Whether a speaker label came before any text, so nothing carries on from before.
         self.opened_with_label = False
 
@@ -133,9 +82,11 @@ class Reader:
                 snapshots.append(replace(self.state, speakers=list(self.state.speakers)))
             nxt = ahead[i]
             following = lines[nxt] if nxt is not None else None
+            self._line_holds = set()
             self._line(line, offset, following, nxt == i + 1)
             if line.strip():
                 self.state.previous = line
+                self.state.previous_direction = self._line_holds == {"direction"}
             offset += len(line) + 1
         self._flush()
 
@@ -159,9 +110,7 @@ class Reader:
         at = offset + len(line) - len(line.lstrip())
         if state.bracket is not None:
             self._continue_bracket(stripped, at)
-        elif not (
-            self._heading(stripped, following, next_is_adjacent, at) or self._label(line, at)
-        ):
+        elif not (self._heading(line, following, next_is_adjacent, at) or self._label(line, at)):
             self._text(line, stripped, at, deep)
         state.paragraph_break = False
 
@@ -169,15 +118,19 @@ class Reader:
 
     def _heading(
         self,
-        stripped: str,
+        line: str,
         following: str | None,
         next_is_adjacent: bool,
         at: int,
     ) -> bool:
-        heading = match_heading(stripped)
+        heading = match_heading(line)
         if heading is None:
             return False
         state = self.state
+        if self.layout.speech_indent >= 2 and indent_of(line) < self.layout.speech_indent:
+            # Where speech is indented, only labels and headings stand at the margin, so a
+            # heading there needs no blank line around it.
+            return self._open_heading(heading, at)
         previous = state.previous
         set_off_below = (
             following is None
@@ -189,18 +142,28 @@ class Reader:
         after_ok = heading.setting is None or set_off_below
         # Without a blank line before it, a heading follows another heading, or it is only
         # keyword and number after a line that ends its sentence, with a blank line, a
-        # heading, a direction or a speaker label after it.
+        # heading, a direction or a speaker label after it. A short stage direction
+        # ("Curtain", "Exeunt") ends its sentence without a stop.
+        finished = ends_sentence(previous) or (
+            state.previous_direction and not wrapped_mid_sentence(previous, self.layout.wrap_width)
+        )
         before_ok = (
             state.paragraph_break
             or (previous is not None and match_heading(previous.strip()) is not None)
             or (
                 heading.setting is None
-                and ends_sentence(previous)
+                and finished
                 and (set_off_below or self._opens_scene(following or ""))
             )
         )
         if not (before_ok and after_ok):
             return False
+        return self._open_heading(heading, at)
+
+    def _open_heading(self, heading: Heading, at: int) -> bool:
+        """Begin the act or scene `heading` announces (always True)."""
+        state = self.state
+        self._line_holds.add("heading")
         self._flush()
         if heading.kind == "act":
             state.act, state.act_title = heading.number, heading.title
@@ -246,8 +209,12 @@ class Reader:
         return found is not None and self._is_label(found["name"], indent_of(line))
 
     def _is_label(self, name: str, indent: int) -> bool:
-        # Labels stand at the margin, left of the speech they introduce.
-        if indent > max(2, self.layout.speech_indent - 1):
+        # Labels stand at the margin, left of the speech they introduce; in Moby e-texts
+        # that may be only two spaces to the left ("  Pyramus: I hope" is spoken).
+        margin = max(2, self.layout.speech_indent - 1)
+        if self.layout.indented_speech_blocks:
+            margin = self.layout.speech_indent - 1
+        if indent > margin:
             return False
         if clean_label(name) in self.forms:
             return True
@@ -286,6 +253,7 @@ class Reader:
         if not self.items and self._open is None:
             self.opened_with_label = True
         self._flush()
+        self._line_holds.add("label")
         speakers = [clean_label(part) for part in split_joint(name, self.known)]
         self.state.speakers, self.state.speech_text = speakers, False
 
@@ -302,17 +270,42 @@ class Reader:
             state.direction_indent = deep
             self._add("direction", [], stripped, at)
             return
-        if state.paragraph_break and state.speech_text and self._opens_with_direction(line):
+        if state.speech_text and self._opens_with_direction(line):
             # The first line of a later paragraph of the speech is a direction.
             self._flush()
             state.direction_indent = indent_of(line)
             self._add("direction", [], stripped.strip("[]()_").strip(), at)
             return
-        if state.paragraph_break and _ENTRANCE_EXIT.match(stripped):
+        if self._stage_line(line, stripped):
             self._flush()
-            self._direction_line(stripped, at)
+            if self._set_apart(line):
+                # Its typesetter may have wrapped it (see `_direction_runs_on`).
+                state.direction_indent = indent_of(line)
+            self._add("direction", [], stripped, at)
             return
         self._speech_text(stripped, at)
+
+    def _stage_line(self, line: str, stripped: str) -> bool:
+        """Whether a line inside a speech is an entrance, exit or curtain line of its own.
+
+        Such a line comes after some of the speech (a speech opens with what is spoken:
+        "Enter, sir, the castle.") and opens a paragraph. Without a blank line before it,
+        it stands where the layout sets directions: at the speech's own indentation in Moby
+        e-texts, which give every direction a line of its own; elsewhere deeper than the
+        speech, after a finished sentence ("Curtain!" at the speech's indentation is spoken).
+        """
+        state = self.state
+        if not state.speech_text or STAGE_LINE.match(stripped) is None:
+            return False
+        if state.paragraph_break or self.layout.indented_speech_blocks:
+            return True
+        finished = state.previous_direction or ends_sentence(state.previous)
+        return finished and self._set_apart(line)
+
+    def _set_apart(self, line: str) -> bool:
+        """Whether a line stands where the layout sets directions apart from the speech."""
+        deeper = indent_of(line) >= self.layout.speech_indent + 4
+        return self.layout.indented_speech_blocks or deeper
 
     def _direction_runs_on(self, line: str, deep: int | None) -> bool:
         """Whether `line` goes on with the direction paragraph begun `deep` deep above it."""
@@ -327,10 +320,23 @@ class Reader:
         return previous[-1:] in (",", ";") or line.lstrip()[:1].islower()
 
     def _opens_with_direction(self, line: str) -> bool:
-        if self.layout.indented_speech_blocks:
-            return True
-        # A paragraph set deeper than the speech is a direction in any layout.
-        return indent_of(line) >= self.layout.speech_indent + 4
+        """Whether `line` opens a paragraph of direction inside a speech.
+
+        After a blank line, in Moby e-texts every paragraph does; elsewhere one set deeper
+        than the speech does. Where no blank lines set speeches apart, one set deeper starts
+        where a line of the speech ended its sentence, deeper than that line too (not a
+        hanging indent after a bracketed direction). Between spaced speeches, a deeper line
+        without a blank line before it is a hanging indent.
+        """
+        if self.state.paragraph_break:
+            return self._set_apart(line)
+        previous = self.state.previous
+        return (
+            not self.layout.spaced_speeches
+            and indent_of(line) >= self.layout.speech_indent + 4
+            and indent_of(line) > indent_of(previous or "")
+            and ends_sentence(previous)
+        )
 
     # --- text within a line ----------------------------------------------------------------
 
@@ -396,6 +402,7 @@ class Reader:
     # --- item building ---------------------------------------------------------------------
 
     def _add(self, kind: str, speakers: list[str], text: str, at: int) -> None:
+        self._line_holds.add(kind)
         current = self._open
         if current is None or current.type != kind or current.speakers != speakers:
             self._flush()
@@ -418,19 +425,6 @@ class Reader:
 
 
 # --- chunk parsing -------------------------------------------------------------------------
-
-
-def layout_from_context(text: str, context: ChunkContext) -> Layout:
-    """The pre-scan's layout when the context carries it, else one judged from the chunk."""
-    if context.indented_speech_blocks is None:
-        known = {label_key(c.name) for c in context.characters}
-        return detect_layout(text, known=known)
-    return Layout(
-        speech_indent=context.speech_indent or 0,
-        indented_speech_blocks=context.indented_speech_blocks,
-        wrap_width=context.wrap_width or 72,
-        labels=list(context.speaker_labels),
-    )
 
 
 def parse_chunk(text: str, context: ChunkContext) -> ChunkParse:

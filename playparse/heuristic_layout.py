@@ -30,6 +30,9 @@ class Layout:
     indented_speech_blocks: bool = False
     wrap_width: int = DEFAULT_WRAP
     labels: list[str] = field(default_factory=list)
+    # Whether blank lines set speeches apart. Without them, indentation alone marks where a
+    # paragraph of direction begins inside a speech.
+    spaced_speeches: bool = True
 
     @property
     def known(self) -> set[str]:
@@ -128,6 +131,8 @@ def detect_layout(text: str, known: Iterable[str] = ()) -> Layout:
     moby_hits = alone_total = 0
     speech_indents: Counter[int] = Counter()
     colon_names: Counter[str] = Counter()
+    # Each candidate label's key, and whether a blank line comes before it.
+    label_lines: list[tuple[str, bool]] = []
     for i, line in enumerate(lines):
         stripped = line.strip()
         if not stripped or stripped[0] in _OPENERS or match_heading(stripped):
@@ -140,6 +145,7 @@ def detect_layout(text: str, known: Iterable[str] = ()) -> Layout:
             continue
         name = found["name"]
         key = label_key(name)
+        label_lines.append((key, i == 0 or not lines[i - 1].strip()))
         if key not in names or (is_capitals(name) and not is_capitals(names[key])):
             # The form printed in capitals is the label; the same name in a direction is not.
             names[key] = clean_label(name)
@@ -150,7 +156,11 @@ def detect_layout(text: str, known: Iterable[str] = ()) -> Layout:
             alone_total += 1
             if indent == 0:
                 at_margin[key] += 1
-                if nxt > i + 1 and indent_of(lines[nxt]) >= 2:
+                # Moby: the label alone at the margin, its speech indented below it, with a
+                # blank line between them, or with none between any speeches.
+                unspaced = i == 0 or bool(lines[i - 1].strip())
+                indented = indent_of(lines[nxt]) >= 2 and lines[nxt].strip()[0] not in _OPENERS
+                if indented and (nxt > i + 1 or unspaced):
                     moby_hits += 1
             if is_capitals(name) or key in known:
                 j = _skip_bracketed(lines, nxt)
@@ -188,9 +198,12 @@ def detect_layout(text: str, known: Iterable[str] = ()) -> Layout:
         or (moby and at_margin[key] > 0)
         or colon_names[key] >= 2
     ]
+    accepted_keys = set(accepted)
+    spaced_labels = [spaced for key, spaced in label_lines if key in accepted_keys]
     return Layout(
         speech_indent=speech_indent,
         indented_speech_blocks=moby,
         wrap_width=wrap_width,
         labels=[names[key] for key in accepted],
+        spaced_speeches=not spaced_labels or sum(spaced_labels) * 2 >= len(spaced_labels),
     )

@@ -171,6 +171,18 @@ def split_joint(name: str, known: set[str]) -> list[str]:
     return [name]
 
 
+# Lines of their own that bring characters on or off, or end an act: "Exit", "Enter Banquo",
+# "Exeunt", "Curtain", "Vorhang", "Занавес", "Rideau", "Telón", "Sipario" (not "Alarum'd").
+# Verbs of coming and going are kept to the forms only a direction uses ("Ab.", "Il sort.").
+STAGE_LINE = re.compile(
+    r"^(?:enter|exit|exeunt|re-enter|manet|manent|flourish|alarums?|sennet|tucket|curtain"
+    r"|vorhang|занавес|входит|входят|уходит|уходят|rideau|telón|mutis|vase|vanse|sipario"
+    r"|esce|escono)(?![\w'’-])"
+    r"|^(?:alle\s+)?ab\W*$|^(?:il|elle|ils|elles)\s+sort(?:ent)?\b",
+    re.IGNORECASE,
+)
+
+
 def ends_sentence(line: str | None) -> bool:
     """True when a printed line ends its sentence rather than running on into the next.
 

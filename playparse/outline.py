@@ -16,7 +16,8 @@ from collections import Counter
 from pydantic import BaseModel, Field, PrivateAttr
 
 from playparse.front_matter import find_front_matter_end, pretty_name, read_front_matter
-from playparse.heuristic import Reader, ReaderState
+from playparse.heuristic import Reader
+from playparse.heuristic_context import ReaderState
 from playparse.heuristic_layout import DEFAULT_WRAP, detect_layout, lines_with_offsets
 from playparse.heuristic_patterns import label_key
 from playparse.schema import CastEntry, CharacterRef, ChunkContext
@@ -54,6 +55,7 @@ class Outline(BaseModel):
     speech_indent: int = 0
     indented_speech_blocks: bool = False
     wrap_width: int = DEFAULT_WRAP
+    spaced_speeches: bool = True
     headings: list[HeadingMark] = Field(default_factory=list)
 
     # The reader's state at every line start of the body; kept in memory for planning only.
@@ -89,6 +91,7 @@ class Outline(BaseModel):
             speech_indent=self.speech_indent,
             indented_speech_blocks=self.indented_speech_blocks,
             wrap_width=self.wrap_width,
+            spaced_speeches=self.spaced_speeches,
             **state.to_context(),  # type: ignore[arg-type]
         )
 
@@ -228,6 +231,7 @@ def scan(text: str) -> Outline:
         speech_indent=layout.speech_indent,
         indented_speech_blocks=layout.indented_speech_blocks,
         wrap_width=layout.wrap_width,
+        spaced_speeches=layout.spaced_speeches,
         headings=headings,
     )
     outline._line_starts = starts

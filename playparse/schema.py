@@ -98,6 +98,9 @@ class ChunkContext(BaseModel):
     # The last non-blank line before the chunk (None at the start of the body): whether the
     # chunk's first line goes on with a sentence wrapped at the measure, or follows one ended.
     previous_line: str | None = None
+    # True when that line was read as a stage direction: a short one ("Curtain", "Exeunt")
+    # ends its paragraph even without a final stop, so a heading may follow it directly.
+    previous_direction: bool = False
     # The indentation of a stage direction set deeper than the speech that runs across the
     # start of the chunk, if any.
     direction_indent: int | None = None
@@ -113,6 +116,8 @@ class ChunkContext(BaseModel):
     indented_speech_blocks: bool | None = None
     # Printed line width; a shorter line ends a verse line rather than wrapping prose.
     wrap_width: int | None = None
+    # Whether blank lines set speeches apart (None: unknown, taken as yes).
+    spaced_speeches: bool | None = None
 
 
 class CastEntry(BaseModel):

@@ -130,6 +130,15 @@ def test_entrances_and_exits_after_a_blank_line_end_the_speech_text() -> None:
     ]
 
 
+def test_an_exit_opening_a_paragraph_at_the_speech_indentation_takes_one_line() -> None:
+    text = "DUNCAN\nWhat bloody man is that?\n\nExit Ross\nGo on.\n"
+    assert read(text, ["DUNCAN"]) == [
+        line("DUNCAN", "What bloody man is that?"),
+        direction("Exit Ross"),
+        line("DUNCAN", "Go on."),
+    ]
+
+
 def test_a_paragraph_set_deeper_than_the_speech_is_a_direction() -> None:
     text = "DER PRINZ.\nGeht!\n\n        Der Kammerdiener geht ab.\n\nNun.\n"
     assert read(text, ["DER PRINZ"]) == [
@@ -333,3 +342,124 @@ def test_a_new_act_forgets_the_scene() -> None:
     reader.read("Zweiter Aufzug\n\nDER PRINZ.\n")
     assert (reader.state.act, reader.state.act_title) == (2, "Zweiter Aufzug")
     assert (reader.state.scene, reader.state.scene_title) == (None, None)
+
+
+# --- texts without blank lines -----------------------------------------------------------------
+
+MOBY_UNSPACED = {"speech_indent": 4, "indented_speech_blocks": True, "spaced_speeches": False}
+
+
+def test_moby_without_blank_lines_entrances_and_exits_are_directions() -> None:
+    text = (
+        "THESEUS\n    Go, Philostrate.\n    Exit PHILOSTRATE\n    Hippolyta, I woo'd thee\n"
+        "    Enter EGEUS\n    Happy be Theseus.\n    Exeunt\n"
+    )
+    assert read(text, ["THESEUS"], **MOBY_UNSPACED) == [
+        line("THESEUS", "Go, Philostrate."),
+        direction("Exit PHILOSTRATE"),
+        line("THESEUS", "Hippolyta, I woo'd thee"),
+        direction("Enter EGEUS"),
+        line("THESEUS", "Happy be Theseus."),
+        direction("Exeunt"),
+    ]
+
+
+def test_a_speech_opens_with_what_is_spoken_even_when_it_reads_like_an_entrance() -> None:
+    for text in (
+        "SIWARD\n    Enter, sir, the castle.\n",
+        "SIWARD\n\n    Enter, sir, the castle.\n",
+    ):
+        assert read(text, ["SIWARD"], speech_indent=4, indented_speech_blocks=True) == [
+            line("SIWARD", "Enter, sir, the castle."),
+        ]
+
+
+def test_a_verse_line_opening_with_a_stage_word_inflected_is_speech() -> None:
+    text = "MACBETH\n    Pale Hecate's offerings,\n    Alarum'd by his sentinel.\n"
+    assert read(text, ["MACBETH"], **MOBY_UNSPACED) == [
+        line("MACBETH", "Pale Hecate's offerings,\nAlarum'd by his sentinel."),
+    ]
+
+
+def test_where_speech_is_indented_a_heading_at_the_margin_needs_no_blank_lines() -> None:
+    text = (
+        "ALL\n    Hover through the fog and filthy air.\n    Exeunt\n"
+        "SCENE II. A camp near Forres.\n    Alarum within. Enter DUNCAN\nDUNCAN\n"
+        "    What bloody man is that?\nACT II\nSCENE I. Court of Macbeth's castle.\n"
+        "BANQUO\n    How goes the night, boy?\n"
+    )
+    reader = Reader(Layout(labels=["ALL", "DUNCAN", "BANQUO"], **MOBY_UNSPACED))
+    reader.read(text)
+    assert [(i.type, i.number, i.setting) for i in reader.items if i.type in ("act", "scene")] == [
+        ("scene", 2, "A camp near Forres."),
+        ("act", 2, None),
+        ("scene", 1, "Court of Macbeth's castle."),
+    ]
+    assert ("direction", [], "Alarum within. Enter DUNCAN") in [
+        (i.type, i.speakers, i.text) for i in reader.items
+    ]
+
+
+def test_where_speech_is_indented_a_heading_shaped_line_of_speech_stays_speech() -> None:
+    text = "HAMLET\n    I say to you:\n    Act one more time\n    and we are done.\n"
+    assert read(text, ["HAMLET"], **MOBY_UNSPACED) == [
+        line("HAMLET", "I say to you:\nAct one more time\nand we are done."),
+    ]
+
+
+def test_in_moby_a_label_stands_left_of_the_speech_however_little_it_is_indented() -> None:
+    layout = {"speech_indent": 2, "indented_speech_blocks": True, "spaced_speeches": False}
+    text = "HIPPOLYTA\n  Methinks she should not use a long one for such a\n  Pyramus: I hope.\n"
+    assert read(text, ["HIPPOLYTA", "Pyramus"], **layout) == [
+        line("HIPPOLYTA", "Methinks she should not use a long one for such a\nPyramus: I hope."),
+    ]
+
+
+def test_a_curtain_line_set_deeper_than_the_speech_ends_it_and_a_bare_heading_follows() -> None:
+    text = (
+        "ТРЕПЛЕВ.\nСон!\n    Занавес\nДействие второе\n    Площадка для крокета.\nМАША.\nЖарко.\n"
+    )
+    reader = Reader(Layout(labels=["ТРЕПЛЕВ", "МАША"]))
+    reader.read(text)
+    assert [(i.type, i.speakers, i.text) for i in reader.items] == [
+        line("ТРЕПЛЕВ", "Сон!"),
+        direction("Занавес"),
+        ("act", [], "Действие второе"),
+        direction("Площадка для крокета."),
+        line("МАША", "Жарко."),
+    ]
+
+
+def test_a_curtain_line_at_the_speech_indentation_is_spoken() -> None:
+    text = "ТРЕПЛЕВ.\nДовольно!\n    (Топнув ногой.)\nЗанавес!\n"
+    assert read(text, ["ТРЕПЛЕВ"]) == [
+        line("ТРЕПЛЕВ", "Довольно!"),
+        direction("Топнув ногой."),
+        line("ТРЕПЛЕВ", "Занавес!"),
+    ]
+
+
+def test_a_bare_heading_after_a_direction_line_without_a_stop_is_a_heading() -> None:
+    text = "HAMLET.\nTo be.\n\n    They fight\nACT II\n    A room.\nOPHELIA.\nNo.\n"
+    assert headings_and_lines(text, ["HAMLET", "OPHELIA"]) == (
+        [("act", 2)],
+        [(["HAMLET"], "To be."), (["OPHELIA"], "No.")],
+    )
+
+
+def test_without_blank_lines_a_line_set_deeper_after_a_finished_sentence_is_a_direction() -> None:
+    text = "ANNA.\nHallo.\n    Sie geht zum Fenster und\n    öffnet es.\nWie schön.\nBEN.\nJa.\n"
+    assert read(text, ["ANNA", "BEN"], spaced_speeches=False) == [
+        line("ANNA", "Hallo."),
+        direction("Sie geht zum Fenster und\nöffnet es."),
+        line("ANNA", "Wie schön."),
+        line("BEN", "Ja."),
+    ]
+
+
+def test_between_spaced_speeches_a_deeper_line_without_a_blank_goes_on_with_the_speech() -> None:
+    # A hanging indent, or speech after a bracketed direction set at the same depth.
+    text = "ANNA.\nHallo.\n    Wie geht es dir?\n\nBEN.\nJa.\n    [Lächelnd.]\n    Gut.\n"
+    for spaced in (True, False):
+        assert read(text, ["ANNA", "BEN"], spaced_speeches=spaced)[-1] == line("BEN", "Gut.")
+    assert read(text, ["ANNA", "BEN"])[0] == line("ANNA", "Hallo.\nWie geht es dir?")

@@ -109,3 +109,24 @@ def test_indent_of_counts_tabs_as_four_spaces() -> None:
 
 def test_next_nonblank_points_past_blank_lines() -> None:
     assert next_nonblank(["a", "", "b", "c", "  "]) == [2, 2, 3, None, None]
+
+
+def test_moby_layout_is_recognised_without_blank_lines() -> None:
+    text = "\n".join(line for line in plays.MOBY.splitlines() if line.strip())
+    layout = detect_layout(text)
+    assert layout.indented_speech_blocks is True
+    assert layout.speech_indent == 4
+    assert layout.labels == ["THESEUS", "HIPPOLYTA", "First Fairy", "QUINCE"]
+    assert layout.spaced_speeches is False
+
+
+def test_indented_speech_right_below_labels_spaced_apart_is_not_moby() -> None:
+    # Blank lines between speeches but none after the label: not the Moby convention.
+    text = "Lysander\n    How now, my love!\n\nHermia\n    Belike.\n\nLysander\n    Ay me!\n"
+    assert detect_layout(text).indented_speech_blocks is False
+
+
+def test_speeches_are_spaced_when_most_labels_follow_a_blank_line() -> None:
+    assert detect_layout(plays.LESSING).spaced_speeches is True
+    assert detect_layout("ANNA. Ja.\nBEN. Nein.\nANNA. Doch.\nBEN. Gut.\n").spaced_speeches is False
+    assert detect_layout("Keine Sprecher hier.\n").spaced_speeches is True

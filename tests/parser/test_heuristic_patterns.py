@@ -9,6 +9,7 @@ from playparse.heuristic_patterns import (
     CAST_HEADING,
     LABEL_ALONE,
     LABEL_INLINE,
+    STAGE_LINE,
     Heading,
     clean_label,
     ends_sentence,
@@ -242,3 +243,44 @@ def test_cast_heading_is_a_line_of_its_own() -> None:
 def test_author_line(line: str, author: str) -> None:
     m = AUTHOR_LINE.match(line)
     assert m is not None and m["author"] == author
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Exit",
+        "Exeunt",
+        "Enter BANQUO",
+        "Re-enter Ghost",
+        "Alarums. Enter MACBETH",
+        "Curtain.",
+        "Vorhang",
+        "Ab.",
+        "Alle ab.",
+        "Занавес",
+        "Уходит.",
+        "Il sort.",
+        "Rideau",
+        "Telón.",
+        "Vase.",
+        "Sipario",
+        "Escono.",
+    ],
+)
+def test_entrance_exit_and_curtain_lines(line: str) -> None:
+    assert STAGE_LINE.match(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Alarum'd by his sentinel",
+        "Enterprise is sick",
+        "Abend wird es",
+        "About it!",
+        "Exitus",
+        "Ilse sortiert",
+    ],
+)
+def test_words_that_only_begin_like_stage_words_are_not_stage_lines(line: str) -> None:
+    assert not STAGE_LINE.match(line)

@@ -236,6 +236,19 @@ def test_context_at_tells_the_line_before_and_a_direction_running_on() -> None:
     assert outline.context_at(0, 0).previous_line is None
 
 
+def test_context_at_tells_whether_the_line_before_was_a_direction() -> None:
+    text = (
+        "Erster Auftritt\n\nANNA.\nHallo.\n\n    Sie geht.\nZweiter Auftritt\nBEN.\nJa.\n"
+        "Dritter Auftritt\n"
+    )
+    outline = scan(text)
+    assert outline.spaced_speeches is True
+    assert outline.context_at(text.index("Zweiter"), 1).previous_direction is True
+    assert outline.context_at(text.index("Dritter"), 2).previous_direction is False
+    unspaced = "\n".join(line for line in plays.MOBY.splitlines() if line.strip())
+    assert scan(unspaced).context_at(0, 0).spaced_speeches is False
+
+
 def test_context_at_carries_the_whole_play_layout_and_characters() -> None:
     outline = scan(plays.LESSING)
     context = outline.context_at(plays.LESSING.index("MARINELLI."), 4)

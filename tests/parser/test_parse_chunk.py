@@ -115,6 +115,36 @@ def test_a_chunk_starting_inside_a_deeper_direction_paragraph_continues_it() -> 
     ]
 
 
+def test_a_chunk_starting_after_a_direction_line_without_a_stop_takes_a_bare_heading() -> None:
+    ctx = context(
+        open_speakers=["HAMLET"],
+        paragraph_break=False,
+        previous_line="    Curtain",
+        previous_direction=True,
+    )
+    text = "ACT II\n    A room.\nOPHELIA.\nNo.\n"
+    assert [kind for kind, _, _ in items(text, ctx)] == ["act", "direction", "line"]
+    spoken = ctx.model_copy(update={"previous_direction": False})
+    assert [kind for kind, _, _ in items(text, spoken)] == ["line", "line"]
+
+
+def test_a_chunk_of_a_text_without_blank_lines_reads_deeper_lines_as_directions() -> None:
+    text = "    Sie geht.\nWie schön.\n"
+    ctx = context(open_speakers=["ANNA"], paragraph_break=False, previous_line="Hallo.")
+    unspaced = ctx.model_copy(update={"spaced_speeches": False})
+    assert items(text, unspaced) == [
+        ("direction", [], "Sie geht."),
+        ("line", ["ANNA"], "Wie schön."),
+    ]
+    assert items(text, ctx) == [("line", ["ANNA"], "Sie geht.\nWie schön.")]
+
+
+def test_a_context_stored_before_the_newer_fields_still_loads() -> None:
+    stored = {"index": 3, "open_speakers": ["HAMLET"], "previous_line": "To be.", "wrap_width": 72}
+    ctx = ChunkContext.model_validate(stored)
+    assert (ctx.previous_direction, ctx.spaced_speeches) == (False, None)
+
+
 def test_a_chunk_opening_with_a_label_continues_nothing() -> None:
     # Mid-paragraph after a direction: the label still starts afresh.
     ctx = context(paragraph_break=False, previous_line="    Hamlet. Ophelia.")

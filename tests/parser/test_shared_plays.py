@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from playparse.evaluate import TARGETS, evaluate
 
 PLAYS = Path(__file__).resolve().parents[2].parent / "shared" / "plays"
 CHUNK_SIZES = (200, 700, 2500, 20_000)
+# The texts typeset without blank lines are checked at the extremes only, to stay quick.
+UNSPACED_CHUNK_SIZES = (200, 20_000)
 
 
 def play_files() -> list[Any]:
@@ -26,6 +29,21 @@ def play_files() -> list[Any]:
         ]
     files = sorted(PLAYS.glob("*/play*.txt"))
     return [pytest.param(f, id=f"{f.parent.name}/{f.name}") for f in files]
+
+
+def moby_files() -> list[Any]:
+    """The Moby e-texts among play_files()."""
+    return [p for p in play_files() if p.values[0] is None or "moby" in p.values[0].parent.name]
+
+
+def without_blank_lines(text: str) -> str:
+    """The text with every blank line removed, as some e-texts and conversions print it."""
+    return "".join(line for line in text.splitlines(keepends=True) if line.strip())
+
+
+def reindented(text: str, indent: str) -> str:
+    """The text with its four-space indentation replaced by `indent`."""
+    return re.sub(r"(?m)^    ", indent, text)
 
 
 @cache
@@ -58,3 +76,27 @@ def test_every_chunk_size_gives_the_same_playbook(path: Path) -> None:
     reference = exports[CHUNK_SIZES[-1]]
     for size in CHUNK_SIZES[:-1]:
         assert exports[size] == reference, f"chunk size {size} differs from {CHUNK_SIZES[-1]}"
+
+
+@pytest.mark.parametrize("path", play_files())
+def test_without_blank_lines_every_target_is_met(path: Path) -> None:
+    text = without_blank_lines(path.read_text(encoding="utf-8"))
+    scores = evaluate(parse_text(text).export(), truth(path.parent))
+    assert scores.missed_targets() == {}, f"targets {TARGETS}, scores {scores.as_dict()}"
+
+
+@pytest.mark.parametrize("indent", ["  ", "\t", " " * 8])
+@pytest.mark.parametrize("path", moby_files())
+def test_a_moby_text_indented_otherwise_and_without_blank_lines_meets_every_target(
+    path: Path, indent: str
+) -> None:
+    text = without_blank_lines(reindented(path.read_text(encoding="utf-8"), indent))
+    scores = evaluate(parse_text(text).export(), truth(path.parent))
+    assert scores.missed_targets() == {}, f"targets {TARGETS}, scores {scores.as_dict()}"
+
+
+@pytest.mark.parametrize("path", play_files())
+def test_without_blank_lines_every_chunk_size_gives_the_same_playbook(path: Path) -> None:
+    text = without_blank_lines(path.read_text(encoding="utf-8"))
+    small, whole = (parse_text(text, chunk_size=size).export() for size in UNSPACED_CHUNK_SIZES)
+    assert small == whole
