@@ -9,13 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.chunk_writer import ChunkWriter
 from activities.heartbeat import heartbeating
 from activities.jobs import non_retryable
 from activities.types import ParseChunkInput, ParseChunkResult
 from playparse.config import Settings
+from playparse.db import chunks as chunks_repo
 from playparse.db import jobs as jobs_repo
 from playparse.db import llm as llm_repo
-from playparse.db.jobs import ChunkWork
+from playparse.db.chunks import ChunkWork, FinishedChunk
 from playparse.db.models import utcnow
 from playparse.errors import PlayparseError
 from playparse.jobs import JobError, JobStatus
@@ -40,6 +42,7 @@ class ChunkActivities:
         # Provider requests at once per provider in this process; the worker runs more chunk
         # activities than that, so their database work overlaps other chunks' requests.
         self._gates: dict[str, asyncio.Semaphore] = {}
+        self._writer = ChunkWriter(sessions)
 
     @activity.defn(name="parse_chunk")
     async def parse_chunk(self, input: ParseChunkInput) -> ParseChunkResult:
@@ -55,7 +58,7 @@ class ChunkActivities:
         cached = False
         key: str | None = None
         async with self._sessions() as session:
-            work = await jobs_repo.chunk_work(
+            work = await chunks_repo.chunk_work(
                 session, job_id=input.job_id, index=input.index, provider=input.provider
             )
             if work is None:
@@ -92,13 +95,19 @@ class ChunkActivities:
         )
         speakers = sorted({label for item in lines for label in item.speakers})
         parse = result.parse.model_dump(mode="json")
-        async with self._sessions.begin() as session:
-            if reserved is not None:
-                await jobs_repo.release_budget(
-                    session, job_id=input.job_id, tokens=reserved[0], usd=reserved[1]
-                )
-            counted = await jobs_repo.store_chunk_result(
-                session,
+        answer = None
+        if key is not None and not cached:
+            answer = {
+                "key": key,
+                "provider": input.provider,
+                "model": model or "",
+                "prompt_version": PROMPT_VERSION,
+                "result": parse,
+                "input_tokens": result.input_tokens,
+                "output_tokens": result.output_tokens,
+            }
+        counted = await self._writer.store(
+            FinishedChunk(
                 row={
                     "job_id": input.job_id,
                     "index": input.index,
@@ -115,67 +124,16 @@ class ChunkActivities:
                     ),
                     "cached": cached,
                 },
+                attempt=activity.info().attempt,
+                answer=answer,
+                reserved=reserved,
+                # A success ends a run of failures; without failures seen before the call there
+                # is nothing to reset, which spares every chunk a write to the shared row.
+                reset_breaker=input.provider if llm and work.consecutive_failures else None,
             )
-            if key is not None and not cached:
-                await llm_repo.keep_answer(
-                    session,
-                    row={
-                        "key": key,
-                        "provider": input.provider,
-                        "model": model or "",
-                        "prompt_version": PROMPT_VERSION,
-                        "result": parse,
-                        "input_tokens": result.input_tokens,
-                        "output_tokens": result.output_tokens,
-                    },
-                )
-            # A success ends a run of failures. Without failures seen before the call there is
-            # nothing to reset, which saves every chunk a write to the shared breaker row.
-            if llm and work.consecutive_failures > 0:
-                await llm_repo.record_success(session, provider=input.provider)
-            if counted is not None:
-                await self._count_chunk(session, counted, input, len(lines), chars, cached, result)
+        )
         reused = counted is None
         return ParseChunkResult(input.job_id, input.index, len(lines), chars, reused=reused)
-
-    async def _count_chunk(
-        self,
-        session: AsyncSession,
-        job: jobs_repo.CountedChunk,
-        input: ParseChunkInput,
-        lines: int,
-        chars: int,
-        cached: bool,
-        result: ProviderResult,
-    ) -> None:
-        """The chunk's event, and the end of the job's `retrying` when this chunk recovered."""
-        attempt = activity.info().attempt
-        await jobs_repo.add_event(
-            session,
-            job=job,
-            kind="chunk",
-            detail={
-                "index": input.index,
-                "lines": lines,
-                "chars": chars,
-                "chunks_done": job.chunks_done,
-                "chunks_total": job.chunks_total,
-                "attempt": attempt,
-                "cached": cached,
-                "input_tokens": result.input_tokens,
-                "output_tokens": result.output_tokens,
-            },
-        )
-        # Only the chunk that was being retried ends the job's `retrying`; other chunks
-        # finishing meanwhile leave it, since that chunk still waits for its next attempt.
-        if job.status == JobStatus.RETRYING.value and attempt > 1:
-            await jobs_repo.record_state(
-                session,
-                job_id=input.job_id,
-                status=JobStatus.RUNNING,
-                event="recovered",
-                detail={"chunk": input.index, "attempt": attempt},
-            )
 
     async def _call(
         self,

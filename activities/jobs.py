@@ -19,6 +19,7 @@ from activities.types import (
 )
 from playparse import assemble, chunking, outline
 from playparse.config import Settings
+from playparse.db import chunks as chunks_repo
 from playparse.db import jobs as jobs_repo
 from playparse.db import plays as plays_repo
 from playparse.db.models import Document, Job
@@ -111,14 +112,14 @@ class JobActivities:
             for chunk in chunks
         ]
         async with self._sessions.begin() as session:
-            await jobs_repo.store_chunks(session, job_id=ref.job_id, rows=rows)
+            await chunks_repo.store_chunks(session, job_id=ref.job_id, rows=rows)
             job = await self._job(session, ref.job_id)
             job.outline = play_outline.model_dump(mode="json")
             await jobs_repo.add_event(
                 session, job=job, kind="planned", detail={"chunks": len(rows), "chars": len(text)}
             )
-            await jobs_repo.refresh_counters(session, job_id=ref.job_id)
-            finished = await jobs_repo.finished_chunk_indexes(session, job_id=ref.job_id)
+            await chunks_repo.refresh_counters(session, job_id=ref.job_id)
+            finished = await chunks_repo.finished_chunk_indexes(session, job_id=ref.job_id)
         return PlanResult(ref.job_id, chunks_total=len(rows), finished=finished)
 
     @activity.defn(name="assemble_play")
@@ -126,7 +127,7 @@ class JobActivities:
         """Merge the chunk results into one validated playbook and save it in one transaction."""
         async with self._sessions() as session:
             job = await self._job(session, ref.job_id)
-            results = await jobs_repo.chunk_results(session, job_id=ref.job_id)
+            results = await chunks_repo.chunk_results(session, job_id=ref.job_id)
             parses = [ChunkParse.model_validate(result.result) for result in results]
             play_outline = outline.Outline.model_validate(job.outline) if job.outline else None
         if len(parses) != job.chunks_total:

@@ -20,6 +20,7 @@ from api.problems import Problem
 from api.schemas import JobEventList, JobEventPublic, JobList, JobPublic
 from playparse import assemble, outline
 from playparse.config import Settings
+from playparse.db import chunks as chunks_repo
 from playparse.db import jobs as jobs_repo
 from playparse.db import plays as plays_repo
 from playparse.db.models import Job
@@ -312,7 +313,7 @@ async def get_job_result(
 
 
 async def _partial_result(session: SessionDep, job: Job) -> Response:
-    results = await jobs_repo.chunk_results(session, job_id=job.id)
+    results = await chunks_repo.chunk_results(session, job_id=job.id)
     parses: list[ChunkParse] = []
     previous = -1
     for result in results:

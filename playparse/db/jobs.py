@@ -7,28 +7,22 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from playparse.db.locking import get_for_update
 from playparse.db.models import (
-    Chunk,
-    ChunkResult,
     Document,
     Job,
     JobEvent,
-    ProviderHealth,
     utcnow,
 )
-from playparse.db.upsert import insert_ignoring_conflicts
-from playparse.heuristic_patterns import label_key
 from playparse.jobs import JobError, JobStatus, can_transition
 
-# The tables themselves, for the statements a chunk runs on every completion: the ORM's
-# bulk-DML handling of mapped classes costs more than the statements.
-JOBS = cast(Table, Job.__table__)
+# The events table itself: the ORM's bulk-DML handling of mapped classes costs more than the
+# insert.
 EVENTS = cast(Table, JobEvent.__table__)
 
 
@@ -160,19 +154,8 @@ async def list_jobs(
     return jobs[:limit], next_cursor
 
 
-class EventSource(Protocol):
-    """The job fields an event copies: a Job row, or a chunk's counted job."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def tenant_id(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-
-
 async def add_event(
-    session: AsyncSession, *, job: EventSource, kind: str, detail: dict[str, Any] | None = None
+    session: AsyncSession, *, job: Job, kind: str, detail: dict[str, Any] | None = None
 ) -> None:
     await session.execute(
         insert(EVENTS).values(
@@ -275,187 +258,6 @@ async def document_text_length(session: AsyncSession, *, document_id: str) -> in
         select(func.length(Document.text)).where(Document.id == document_id)
     )
     return result.scalar_one_or_none()
-
-
-async def store_chunks(
-    session: AsyncSession, *, job_id: str, rows: Sequence[dict[str, Any]]
-) -> None:
-    """Record the chunk plan; planning again yields the same rows, so repeats are ignored."""
-    await insert_ignoring_conflicts(
-        session, Chunk, [{"job_id": job_id, **row} for row in rows], keys=["job_id", "index"]
-    )
-    await session.execute(update(Job).where(Job.id == job_id).values(chunks_total=len(rows)))
-
-
-@dataclass(frozen=True)
-class ChunkWork:
-    """What the chunk activity needs, read in one statement."""
-
-    text: str
-    context: dict[str, Any]
-    fresh: bool
-    budget_tokens: int | None
-    budget_usd: float | None
-    # (lines, chars) of the result already stored for this chunk, if any.
-    stored: tuple[int, int] | None
-    # The provider's breaker: resting until (if set), and failures in a row.
-    open_until: datetime | None
-    consecutive_failures: int
-
-
-async def chunk_work(
-    session: AsyncSession, *, job_id: str, index: int, provider: str = ""
-) -> ChunkWork | None:
-    """A planned chunk: its text (cut by the database), context, job settings, stored result,
-    and the health of `provider`. None when the job or the chunk does not exist.
-    """
-    row = (
-        await session.execute(
-            select(
-                func.substr(Document.text, Chunk.start + 1, Chunk.end - Chunk.start),
-                Chunk.context,
-                Job.fresh,
-                Job.budget_tokens,
-                Job.budget_usd,
-                ChunkResult.lines,
-                ChunkResult.chars,
-                ProviderHealth.open_until,
-                ProviderHealth.consecutive_failures,
-            )
-            .select_from(Chunk)
-            .join(Job, Job.id == Chunk.job_id)
-            .join(Document, Document.id == Job.document_id)
-            .outerjoin(
-                ChunkResult,
-                (ChunkResult.job_id == Chunk.job_id) & (ChunkResult.index == Chunk.index),
-            )
-            .outerjoin(ProviderHealth, ProviderHealth.provider == provider)
-            .where(Chunk.job_id == job_id, Chunk.index == index)
-        )
-    ).one_or_none()
-    if row is None:
-        return None
-    text, context, fresh, budget_tokens, budget_usd, lines, chars, until, failures = row
-    return ChunkWork(
-        text=text or "",
-        context=context,
-        fresh=fresh,
-        budget_tokens=budget_tokens,
-        budget_usd=budget_usd,
-        stored=None if lines is None else (lines, chars),
-        open_until=until if until is not None and until > utcnow() else None,
-        consecutive_failures=failures or 0,
-    )
-
-
-async def finished_chunk_indexes(session: AsyncSession, *, job_id: str) -> list[int]:
-    result = await session.execute(
-        select(ChunkResult.index).where(ChunkResult.job_id == job_id).order_by(ChunkResult.index)
-    )
-    return list(result.scalars())
-
-
-@dataclass(frozen=True)
-class CountedChunk:
-    """The job as a newly stored chunk result left it."""
-
-    id: str
-    tenant_id: str
-    status: str
-    chunks_done: int
-    chunks_total: int
-
-
-async def store_chunk_result(session: AsyncSession, *, row: dict[str, Any]) -> CountedChunk | None:
-    """Keep a chunk's result once and count it on the job; None if it was already kept.
-
-    The result counts only in the transaction that inserted it, so a repeated write cannot
-    inflate the counters, and the counters are added to in the UPDATE itself, so chunks
-    finishing at the same time count one after the other. The insert takes SQLite's write
-    lock and the UPDATE PostgreSQL's row lock before the speaker set is read and extended.
-    """
-    new = await insert_ignoring_conflicts(session, ChunkResult, [row], keys=["job_id", "index"])
-    if not new:
-        return None
-    job_id = row["job_id"]
-    jobs = JOBS.c
-    counted = (
-        await session.execute(
-            update(JOBS)
-            .where(jobs.id == job_id)
-            .values(
-                chunks_done=jobs.chunks_done + 1,
-                lines_found=jobs.lines_found + row["lines"],
-                chars_found=jobs.chars_found + row["chars"],
-                input_tokens=jobs.input_tokens + (row.get("input_tokens") or 0),
-                output_tokens=jobs.output_tokens + (row.get("output_tokens") or 0),
-                cost_usd=jobs.cost_usd + (row.get("cost_usd") or 0.0),
-                chunks_cached=jobs.chunks_cached + int(bool(row.get("cached"))),
-                updated_at=utcnow(),
-            )
-            .returning(
-                jobs.tenant_id, jobs.status, jobs.chunks_done, jobs.chunks_total, jobs.speaker_keys
-            )
-        )
-    ).one()
-    tenant_id, status, done, total, known = counted
-    if known is None:
-        await refresh_counters(session, job_id=job_id)
-    else:
-        speakers = set(known) | {label_key(label) for label in row.get("speakers") or ()}
-        if len(speakers) > len(known):
-            await session.execute(
-                update(Job)
-                .where(Job.id == job_id)
-                .values(speaker_keys=sorted(speakers), characters_found=len(speakers))
-                .execution_options(synchronize_session=False)
-            )
-    return CountedChunk(job_id, tenant_id, status, done, total)
-
-
-async def refresh_counters(session: AsyncSession, *, job_id: str) -> None:
-    """Recompute the job's counters from all its stored results (a run's start, old rows)."""
-    done, lines, chars, input_tokens, output_tokens, cost, cached = (
-        await session.execute(
-            select(
-                func.count(ChunkResult.index),
-                func.coalesce(func.sum(ChunkResult.lines), 0),
-                func.coalesce(func.sum(ChunkResult.chars), 0),
-                func.coalesce(func.sum(ChunkResult.input_tokens), 0),
-                func.coalesce(func.sum(ChunkResult.output_tokens), 0),
-                func.coalesce(func.sum(ChunkResult.cost_usd), 0.0),
-                func.count(ChunkResult.index).filter(ChunkResult.cached.is_(True)),
-            ).where(ChunkResult.job_id == job_id)
-        )
-    ).one()
-    speakers: set[str] = set()
-    for labels in await session.scalars(
-        select(ChunkResult.speakers).where(ChunkResult.job_id == job_id)
-    ):
-        speakers.update(label_key(label) for label in labels or ())
-    await session.execute(
-        update(Job)
-        .where(Job.id == job_id)
-        .values(
-            chunks_done=done,
-            lines_found=lines,
-            chars_found=chars,
-            characters_found=len(speakers),
-            speaker_keys=sorted(speakers),
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cost_usd=cost,
-            chunks_cached=cached,
-            updated_at=utcnow(),
-        )
-    )
-
-
-async def chunk_results(session: AsyncSession, *, job_id: str) -> list[ChunkResult]:
-    result = await session.execute(
-        select(ChunkResult).where(ChunkResult.job_id == job_id).order_by(ChunkResult.index)
-    )
-    return list(result.scalars())
 
 
 async def requeue(session: AsyncSession, *, job_id: str) -> Job | None:

@@ -7,7 +7,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from playparse.db.locking import get_for_update
@@ -35,10 +35,6 @@ async def cached_answer(session: AsyncSession, *, key: str) -> dict[str, Any] | 
         select(LlmCache.result).where(LlmCache.key == key)
     )
     return found
-
-
-async def keep_answer(session: AsyncSession, *, row: dict[str, Any]) -> None:
-    await insert_ignoring_conflicts(session, LlmCache, [row], keys=["key"])
 
 
 async def record_failure(
@@ -70,12 +66,3 @@ async def record_failure(
     if over >= 0:
         health.open_until = utcnow() + cooldown * min(2**over, 10)
     return health.consecutive_failures
-
-
-async def record_success(session: AsyncSession, *, provider: str) -> None:
-    await session.execute(
-        update(ProviderHealth)
-        .where(ProviderHealth.provider == provider)
-        .where(ProviderHealth.consecutive_failures > 0)
-        .values(consecutive_failures=0, open_until=None, updated_at=utcnow())
-    )

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from playparse import schema
+from playparse.db import chunks as chunks_repo
 from playparse.db import jobs as repo
 from playparse.db import plays as plays_repo
 from playparse.db.models import Job
 from playparse.jobs import JobError, JobStatus
+
+
+async def store_one(session: AsyncSession, row: dict[str, Any]) -> chunks_repo.CountedChunk | None:
+    """Store one finished chunk; the job as it counted it, None if it was stored before."""
+    return (await chunks_repo.store_finished(session, [chunks_repo.FinishedChunk(row)]))[0]
 
 
 def new_job(**overrides: object) -> repo.NewJob:
@@ -89,8 +96,8 @@ async def test_chunk_results_are_kept_once_and_counters_do_not_inflate(
             {"index": i, "start": 5 * i, "end": 5 * i + 5, "sha256": "x", "context": {}}
             for i in range(2)
         ]
-        await repo.store_chunks(session, job_id=job.id, rows=rows)
-        await repo.store_chunks(session, job_id=job.id, rows=rows)
+        await chunks_repo.store_chunks(session, job_id=job.id, rows=rows)
+        await chunks_repo.store_chunks(session, job_id=job.id, rows=rows)
     row = {
         "job_id": job.id,
         "index": 1,
@@ -101,18 +108,18 @@ async def test_chunk_results_are_kept_once_and_counters_do_not_inflate(
         "chars": 40,
     }
     async with sessions() as session:
-        work = await repo.chunk_work(session, job_id=job.id, index=1)
+        work = await chunks_repo.chunk_work(session, job_id=job.id, index=1)
     assert work is not None
     assert (work.text, work.stored) == ("fghij", None)
     async with sessions.begin() as session:
-        assert await repo.store_chunk_result(session, row=row) is not None
+        assert await store_one(session, row) is not None
     async with sessions.begin() as session:
-        assert await repo.store_chunk_result(session, row=row | {"lines": 99}) is None
+        assert await store_one(session, row | {"lines": 99}) is None
     async with sessions() as session:
         stored = await repo.get_job(session, job_id=job.id)
-        work = await repo.chunk_work(session, job_id=job.id, index=1)
-        assert await repo.finished_chunk_indexes(session, job_id=job.id) == [1]
-        assert await repo.chunk_work(session, job_id=job.id, index=2) is None
+        work = await chunks_repo.chunk_work(session, job_id=job.id, index=1)
+        assert await chunks_repo.finished_chunk_indexes(session, job_id=job.id) == [1]
+        assert await chunks_repo.chunk_work(session, job_id=job.id, index=2) is None
     assert stored is not None
     assert (stored.chunks_total, stored.chunks_done, stored.lines_found) == (2, 1, 3)
     assert work is not None and work.stored == (3, 40)
@@ -126,7 +133,7 @@ async def test_counting_chunks_one_by_one_agrees_with_recounting_them_all(
         rows = [
             {"index": i, "start": i, "end": i + 1, "sha256": "x", "context": {}} for i in range(4)
         ]
-        await repo.store_chunks(session, job_id=job.id, rows=rows)
+        await chunks_repo.store_chunks(session, job_id=job.id, rows=rows)
 
     def result(index: int, speakers: list[str], cached: bool = False) -> dict[str, object]:
         return {
@@ -146,15 +153,15 @@ async def test_counting_chunks_one_by_one_agrees_with_recounting_them_all(
 
     async with sessions.begin() as session:
         # Jobs stored before speakers were kept on the job collect them with their next chunk.
-        await repo.store_chunk_result(session, row=result(0, ["HAMLET", "Horatio"]))
+        await store_one(session, result(0, ["HAMLET", "Horatio"]))
     async with sessions.begin() as session:
-        await repo.refresh_counters(session, job_id=job.id)
+        await chunks_repo.refresh_counters(session, job_id=job.id)
         await session.execute(update(Job).where(Job.id == job.id).values(speaker_keys=None))
     async with sessions.begin() as session:
-        await repo.store_chunk_result(session, row=result(1, ["HORATIO", "Ghost"], cached=True))
+        await store_one(session, result(1, ["HORATIO", "Ghost"], cached=True))
     async with sessions.begin() as session:
-        await repo.store_chunk_result(session, row=result(3, ["GHOST", "Hamlet"]))
-        await repo.store_chunk_result(session, row=result(3, ["OSRIC"]))
+        await store_one(session, result(3, ["GHOST", "Hamlet"]))
+        await store_one(session, result(3, ["OSRIC"]))
 
     def counters(job: Job) -> tuple[object, ...]:
         return (
@@ -173,7 +180,7 @@ async def test_counting_chunks_one_by_one_agrees_with_recounting_them_all(
         assert counted is not None
         one_by_one = counters(counted)
     async with sessions.begin() as session:
-        await repo.refresh_counters(session, job_id=job.id)
+        await chunks_repo.refresh_counters(session, job_id=job.id)
     async with sessions() as session:
         recounted = await repo.get_job(session, job_id=job.id)
         assert recounted is not None
@@ -189,8 +196,8 @@ async def test_concurrent_writers_to_one_job_lose_no_update(
         rows = [
             {"index": i, "start": i, "end": i + 1, "sha256": "x", "context": {}} for i in range(8)
         ]
-        await repo.store_chunks(session, job_id=job.id, rows=rows)
-        await repo.refresh_counters(session, job_id=job.id)
+        await chunks_repo.store_chunks(session, job_id=job.id, rows=rows)
+        await chunks_repo.refresh_counters(session, job_id=job.id)
 
     async def finish(index: int) -> None:
         async with sessions.begin() as session:
@@ -206,7 +213,7 @@ async def test_concurrent_writers_to_one_job_lose_no_update(
                 "chars": 5,
                 "speakers": [f"SPEAKER {index}"],
             }
-            await repo.store_chunk_result(session, row=row)
+            await store_one(session, row)
 
     await asyncio.gather(*(finish(index) for index in range(8)))
     async with sessions() as session:
