@@ -14,19 +14,7 @@ from playparse.db import chunks as chunks_repo
 from playparse.db import jobs as repo
 from playparse.db.chunks import FinishedChunk
 from playparse.db.models import LlmCache
-from tests.db.test_repository import new_job
-
-
-async def planned_job(sessions: async_sessionmaker[AsyncSession], chunks: int) -> str:
-    async with sessions.begin() as session:
-        job = await repo.create_job(session, new=new_job())
-        rows = [
-            {"index": i, "start": i, "end": i + 1, "sha256": "x", "context": {}}
-            for i in range(chunks)
-        ]
-        await chunks_repo.store_chunks(session, job_id=job.id, rows=rows)
-        await chunks_repo.refresh_counters(session, job_id=job.id)
-    return job.id
+from tests.db.test_repository import planned_job
 
 
 def finished(job_id: str, index: int, **extra: Any) -> FinishedChunk:

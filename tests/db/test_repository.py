@@ -22,6 +22,22 @@ async def store_one(session: AsyncSession, row: dict[str, Any]) -> chunks_repo.C
     return (await chunks_repo.store_finished(session, [chunks_repo.FinishedChunk(row)]))[0]
 
 
+async def planned_job(
+    sessions: async_sessionmaker[AsyncSession], chunks: int, *, counted: bool = True
+) -> str:
+    """A job with `chunks` planned one-character chunks; `counted` as planning leaves it."""
+    async with sessions.begin() as session:
+        job = await repo.create_job(session, new=new_job())
+        rows = [
+            {"index": i, "start": i, "end": i + 1, "sha256": "x", "context": {}}
+            for i in range(chunks)
+        ]
+        await chunks_repo.store_chunks(session, job_id=job.id, rows=rows)
+        if counted:
+            await chunks_repo.refresh_counters(session, job_id=job.id)
+    return job.id
+
+
 def new_job(**overrides: object) -> repo.NewJob:
     values: dict[str, object] = {
         "job_id": "job_" + secrets.token_hex(8),
@@ -128,16 +144,12 @@ async def test_chunk_results_are_kept_once_and_counters_do_not_inflate(
 async def test_counting_chunks_one_by_one_agrees_with_recounting_them_all(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    async with sessions.begin() as session:
-        job = await repo.create_job(session, new=new_job())
-        rows = [
-            {"index": i, "start": i, "end": i + 1, "sha256": "x", "context": {}} for i in range(4)
-        ]
-        await chunks_repo.store_chunks(session, job_id=job.id, rows=rows)
+    # Not counted yet: like a job planned before speakers were kept on the job.
+    job_id = await planned_job(sessions, 4, counted=False)
 
     def result(index: int, speakers: list[str], cached: bool = False) -> dict[str, object]:
         return {
-            "job_id": job.id,
+            "job_id": job_id,
             "index": index,
             "provider": "openai",
             "model": "m",
@@ -155,8 +167,8 @@ async def test_counting_chunks_one_by_one_agrees_with_recounting_them_all(
         # Jobs stored before speakers were kept on the job collect them with their next chunk.
         await store_one(session, result(0, ["HAMLET", "Horatio"]))
     async with sessions.begin() as session:
-        await chunks_repo.refresh_counters(session, job_id=job.id)
-        await session.execute(update(Job).where(Job.id == job.id).values(speaker_keys=None))
+        await chunks_repo.refresh_counters(session, job_id=job_id)
+        await session.execute(update(Job).where(Job.id == job_id).values(speaker_keys=None))
     async with sessions.begin() as session:
         await store_one(session, result(1, ["HORATIO", "Ghost"], cached=True))
     async with sessions.begin() as session:
@@ -176,13 +188,13 @@ async def test_counting_chunks_one_by_one_agrees_with_recounting_them_all(
         )
 
     async with sessions() as session:
-        counted = await repo.get_job(session, job_id=job.id)
+        counted = await repo.get_job(session, job_id=job_id)
         assert counted is not None
         one_by_one = counters(counted)
     async with sessions.begin() as session:
-        await chunks_repo.refresh_counters(session, job_id=job.id)
+        await chunks_repo.refresh_counters(session, job_id=job_id)
     async with sessions() as session:
-        recounted = await repo.get_job(session, job_id=job.id)
+        recounted = await repo.get_job(session, job_id=job_id)
         assert recounted is not None
     assert one_by_one == counters(recounted) == (3, 10, 40, 3, 300, 64, 0.75, 1)
     assert recounted.speaker_keys == counted.speaker_keys and len(counted.speaker_keys or ()) == 3
@@ -191,20 +203,14 @@ async def test_counting_chunks_one_by_one_agrees_with_recounting_them_all(
 async def test_concurrent_writers_to_one_job_lose_no_update(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    async with sessions.begin() as session:
-        job = await repo.create_job(session, new=new_job())
-        rows = [
-            {"index": i, "start": i, "end": i + 1, "sha256": "x", "context": {}} for i in range(8)
-        ]
-        await chunks_repo.store_chunks(session, job_id=job.id, rows=rows)
-        await chunks_repo.refresh_counters(session, job_id=job.id)
+    job_id = await planned_job(sessions, 8)
 
     async def finish(index: int) -> None:
         async with sessions.begin() as session:
-            await repo.reserve_budget(session, job_id=job.id, tokens=10, usd=0.5)
+            await repo.reserve_budget(session, job_id=job_id, tokens=10, usd=0.5)
         async with sessions.begin() as session:
             row = {
-                "job_id": job.id,
+                "job_id": job_id,
                 "index": index,
                 "provider": "heuristic",
                 "model": None,
@@ -217,7 +223,7 @@ async def test_concurrent_writers_to_one_job_lose_no_update(
 
     await asyncio.gather(*(finish(index) for index in range(8)))
     async with sessions() as session:
-        stored = await repo.get_job(session, job_id=job.id)
+        stored = await repo.get_job(session, job_id=job_id)
     assert stored is not None
     assert (stored.chunks_done, stored.lines_found, stored.characters_found) == (8, 8, 8)
     assert (stored.reserved_tokens, stored.reserved_usd) == (80, 4.0)
