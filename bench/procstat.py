@@ -133,6 +133,8 @@ class CpuMeter:
     def __exit__(self, *exc_info: object) -> None:
         self.wall = time.monotonic() - self._wall
         self.used = {name: cpu_seconds(pid) - self._start[name] for name, pid in self.pids.items()}
+        machine = machine_cpu_seconds() - self._machine
+        self.others = max(0.0, machine - sum(self.used.values()))
 
     def describe(self) -> str:
         parts = [f"{name} {seconds:.2f} s" for name, seconds in self.used.items()]
