@@ -132,7 +132,8 @@ def assemble(parses: Sequence[ChunkParse], play_outline: Outline | None = None) 
                 and last_item.type == item.type
                 and last_item.speakers == item.speakers
             ):
-                last_item.text = f"{last_item.text}\n{item.text}"
+                joint = "\n" if parse.line_joint is None else parse.line_joint
+                last_item.text = f"{last_item.text}{joint}{item.text}"
                 continue
             copy = item.model_copy()
             merged.append((copy, scene))

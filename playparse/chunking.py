@@ -6,12 +6,17 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from playparse.heuristic_patterns import INLINE_DIRECTION, match_heading
+
 DEFAULT_TARGET = 2500
 MIN_TARGET = 200
 MAX_TARGET = 20_000
 # A line up to this many targets long is kept whole, so chunks start at line starts; only a
-# longer one (a whole document without line breaks) is cut inside.
+# longer one (a long paragraph of a DOCX, a document without line breaks) is cut inside.
 LONG_LINE = 10
+# A line is cut inside only this far from its start or more: further than any heading or
+# speaker label runs, so the head of the line reads the same in both pieces.
+MIN_PREFIX = MIN_TARGET
 
 # Where a chunk may end, best first. In printed plays a line that starts at the margin after a
 # blank line is almost always a speaker label or a heading; a line opening with a word in
@@ -22,6 +27,10 @@ _AFTER_BLANK = re.compile(r"(?<=\n)[ \t]*\n(?=[ \t]*\S)")
 _LINE_START = re.compile(r"(?<=\n)(?=.)")
 
 _BEST, _LABEL, _PARAGRAPH, _LINE = 3, 2, 1, 0
+
+# Inside a line: the spaces after a letter or digit, and any spaces.
+_SPACE_AFTER_WORD = re.compile(r"(?<=[^\W_])[ \t]+(?=\S)")
+_ANY_SPACE = re.compile(r"[ \t]+(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -41,12 +50,22 @@ def _cut_points(text: str) -> list[list[int]]:
     ]
     paragraphs = [m.end() for m in _AFTER_BLANK.finditer(text)]
     lines = [m.start() for m in _LINE_START.finditer(text)]
+    # Whether a heading-shaped line is a heading can depend on the line right below it, which
+    # a chunk ending there would not see; a blank line between them decides it either way.
+    labels = [point for point in labels if not _right_after_heading(text, point)]
+    lines = [point for point in lines if not _right_after_heading(text, point)]
     points: list[list[int]] = [[], [], [], []]
     points[_BEST] = best
     points[_LABEL] = labels
     points[_PARAGRAPH] = paragraphs
     points[_LINE] = lines
     return points
+
+
+def _right_after_heading(text: str, point: int) -> bool:
+    """Whether the line ending just before `point` is shaped like an act or scene heading."""
+    before = text[text.rfind("\n", 0, point - 1) + 1 : point - 1]
+    return bool(before.strip()) and match_heading(before) is not None
 
 
 def _is_capitals_word(text: str, start: int) -> bool:
@@ -81,6 +100,41 @@ def _next_line_start(line_starts: list[int], after: int, limit: int) -> int | No
     return None
 
 
+def _cut_inside_line(text: str, low: int, high: int, goal: int, limit: int) -> int:
+    """Where to cut the line running across [low, high]: before a space, nearest to goal.
+
+    The parser reads a chunk that starts inside a line by re-reading the line from its start
+    (playparse.heuristic), so each piece must read as the whole line does: the cut falls
+    before a space after a word (the head of the line then ends as a word, never as a label
+    alone), outside the bracketed directions within the line, and at least MIN_PREFIX into
+    it. When a bracketed direction covers the window, the cut comes after it (up to
+    `limit`); failing all that, at any space in the window, or at `high`.
+    """
+    line_start = text.rfind("\n", 0, high) + 1
+    low = max(low, line_start + MIN_PREFIX)
+    line_end = text.find("\n", high)
+    line_end = len(text) if line_end < 0 else line_end
+    spans = [m.span() for m in INLINE_DIRECTION.finditer(text, line_start, line_end)]
+
+    def outside(point: int) -> bool:
+        return not any(start < point < end for start, end in spans)
+
+    nearest: int | None = None
+    for m in _SPACE_AFTER_WORD.finditer(text, low, min(line_end, limit)):
+        point = m.start()
+        if not outside(point):
+            continue
+        if point > high:
+            # Nothing in the window: the first point after it.
+            return nearest if nearest is not None else point
+        if nearest is None or abs(point - goal) < abs(nearest - goal):
+            nearest = point
+    if nearest is not None:
+        return nearest
+    spaces = [m.start() for m in _ANY_SPACE.finditer(text, low, high + 1)]
+    return min(spaces, key=lambda point: abs(point - goal)) if spaces else high
+
+
 def plan_chunks(
     text: str, target_size: int = DEFAULT_TARGET, *, keep_together: int = 0
 ) -> list[Chunk]:
@@ -88,7 +142,8 @@ def plan_chunks(
 
     Chunks end before a speaker label or heading when one lies within reach, else at a
     paragraph break, else at a line end. A chunk exceeds twice the target only to keep a long
-    line whole (up to LONG_LINE targets), or to keep the front matter together.
+    line whole (up to LONG_LINE targets), or to keep the front matter together. A longer line
+    is cut inside, before a space (see `_cut_inside_line`).
 
     Args:
         text: the whole play.
@@ -110,12 +165,15 @@ def plan_chunks(
             low, high, goal = start + target // 2, start + 2 * target, start + target
             if start == 0 and keep_together > low:
                 low, goal, high = keep_together, keep_together, keep_together + 2 * target
-            end = _next_line_start(points[_LINE], high, start + LONG_LINE * target) or high
+            found: int | None = None
             for rank in (_BEST, _LABEL, _PARAGRAPH, _LINE):
                 found = _nearest(points[rank], low, high, goal)
                 if found is not None:
-                    end = found
                     break
+            limit = start + LONG_LINE * target
+            if found is None:
+                found = _next_line_start(points[_LINE], high, limit)
+            end = found if found is not None else _cut_inside_line(text, low, high, goal, limit)
         chunks.append(Chunk(index=len(chunks), start=start, end=end))
         start = end
     return chunks

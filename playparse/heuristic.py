@@ -8,11 +8,10 @@ what one pass over the whole play would.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 
 from playparse.front_matter import read_front_matter
-from playparse.heuristic_context import ReaderState, layout_from_context
+from playparse.heuristic_context import ReaderState, item_open, layout_from_context, line_joint
 from playparse.heuristic_layout import (
     Layout,
     indent_of,
@@ -20,6 +19,7 @@ from playparse.heuristic_layout import (
     wrapped_mid_sentence,
 )
 from playparse.heuristic_patterns import (
+    INLINE_DIRECTION,
     LABEL_ALONE,
     LABEL_INLINE,
     STAGE_LINE,
@@ -34,9 +34,6 @@ from playparse.heuristic_patterns import (
 from playparse.schema import ChunkContext, ChunkParse, ParsedItem
 
 _CLOSERS = {"[": "]", "(": ")", "_": "_", "{": "}"}
-# Square brackets and underscores never occur in speech, so they mark a direction anywhere in a
-# line; parentheses only do at the start of a line, since people speak in parentheses too.
-_INLINE_DIRECTION = re.compile(r"\[[^\]]*\]|(?<!\w)_[^_]+_(?!\w)")
 
 
 @dataclass
@@ -47,6 +44,8 @@ class _Open:
     speakers: list[str]
     offset: int
     lines: list[str] = field(default_factory=list)
+    # Whether it began before the chunk (in the head of a line the chunk starts inside).
+    before_cut: bool = False
 
 
 class Reader:
@@ -64,8 +63,11 @@ class Reader:
         self._open: _Open | None = None
         # What the line being read turned out to hold: item kinds, "label" or "heading".
         self._line_holds: set[str] = set()
-        # Whether a speaker label came before any text, so nothing carries on from before.
-        self.opened_with_label = False
+        # Text before this offset is read for its sense but not kept: the head of a line that
+        # a chunk starts inside belongs to the chunk before.
+        self.keep_from: int | None = None
+        # Whether the first thing read added to the item open before it (True) or closed it.
+        self.continued: bool | None = None
 
     # --- feeding ---------------------------------------------------------------------------
 
@@ -226,11 +228,13 @@ class Reader:
 
     def _label(self, line: str, at: int) -> bool:
         indent = indent_of(line)
+        # `at` is where the text of the line starts, after this many characters of margin.
+        margin = len(line) - len(line.lstrip())
         alone = LABEL_ALONE.match(line)
         if alone is not None and self._is_label(alone["name"], indent):
             self._start_speech(alone["name"], at)
             if alone["aside"]:
-                self._direction_segment(alone["aside"].strip(), at)
+                self._direction_segment(alone["aside"], at + alone.start("aside") - margin)
             return True
         inline = LABEL_INLINE.match(line)
         if inline is not None and self._is_label(inline["name"], indent):
@@ -243,15 +247,12 @@ class Reader:
                     return False
             self._start_speech(inline["name"], at)
             if inline["aside"]:
-                self._direction_segment(inline["aside"].strip(), at)
-            rest = inline["rest"]
-            self._speech_text(rest, at + line.index(rest) - (len(line) - len(line.lstrip())))
+                self._direction_segment(inline["aside"], at + inline.start("aside") - margin)
+            self._speech_text(inline["rest"], at + inline.start("rest") - margin)
             return True
         return False
 
     def _start_speech(self, name: str, at: int) -> None:
-        if not self.items and self._open is None:
-            self.opened_with_label = True
         self._flush()
         self._line_holds.add("label")
         speakers = [clean_label(part) for part in split_joint(name, self.known)]
@@ -274,7 +275,8 @@ class Reader:
             # The first line of a later paragraph of the speech is a direction.
             self._flush()
             state.direction_indent = indent_of(line)
-            self._add("direction", [], stripped.strip("[]()_").strip(), at)
+            trimmed = stripped.strip("[]()_").strip()
+            self._add("direction", [], trimmed, at + stripped.find(trimmed))
             return
         if self._stage_line(line, stripped):
             self._flush()
@@ -349,19 +351,22 @@ class Reader:
             if end < 0:
                 self._flush()
                 self.state.bracket = closer
-                self._add("direction", [], text[1:], at)
+                # Trimmed at its start as a closed one is (see `_direction_segment`).
+                body = text[1:].lstrip().lstrip("[]()_").lstrip()
+                self._add("direction", [], body, at + len(text) - len(body))
                 return
-            self._direction_segment(text[1:end], at)
+            self._direction_segment(text[1:end], at + 1)
             pos = end + 1
             while pos < len(text) and text[pos] in ".,:; ":
                 pos += 1
-        for m in _INLINE_DIRECTION.finditer(text, pos):
+        for m in INLINE_DIRECTION.finditer(text, pos):
             self._spoken(text[pos : m.start()], at + pos)
-            self._direction_segment(m.group()[1:-1], at + m.start())
+            self._direction_segment(m.group()[1:-1], at + m.start() + 1)
             pos = m.end()
         self._spoken(text[pos:], at + pos)
 
     def _spoken(self, text: str, at: int) -> None:
+        at += len(text) - len(text.lstrip())
         text = text.strip()
         if not text:
             return
@@ -383,14 +388,14 @@ class Reader:
         self.state.bracket = None
         rest = stripped[end + 1 :].lstrip(".,:; ")
         if rest:
-            self._speech_text(rest, at + stripped.index(rest))
+            self._speech_text(rest, at + len(stripped) - len(rest))
 
     def _direction_segment(self, text: str, at: int) -> None:
         """A direction standing on its own (bracketed or a one-line Moby direction)."""
         self._flush()
-        text = text.strip().strip("[]()_").strip()
-        if text:
-            self._add("direction", [], text, at)
+        inner = text.strip().strip("[]()_").strip()
+        if inner:
+            self._add("direction", [], inner, at + text.find(inner))
         self._flush()
 
     def _direction_line(self, text: str, at: int) -> None:
@@ -404,13 +409,33 @@ class Reader:
     def _add(self, kind: str, speakers: list[str], text: str, at: int) -> None:
         self._line_holds.add(kind)
         current = self._open
-        if current is None or current.type != kind or current.speakers != speakers:
+        extends = current is not None and current.type == kind and current.speakers == speakers
+        cut = self.keep_from
+        if self.continued is None and (cut is None or at + len(text) > cut):
+            # The first text read (past the cut) carries on the item open before it: one
+            # running across the cut, or one the head of the line opened and this extends.
+            held = current is not None and current.before_cut
+            self.continued = cut is None or at < cut or (extends and held)
+        before_cut = False
+        if cut is not None and at < cut:
+            before_cut = True
+            kept = text[cut - at :]
+            at = cut + len(kept) - len(kept.lstrip())
+            text = kept.lstrip()
+        if current is None or not extends:
             self._flush()
             current = self._open = _Open(kind, list(speakers), at)
+        current.before_cut = current.before_cut or before_cut
         if text:
+            if not current.lines:
+                current.offset = at
             current.lines.append(text)
+            self.state.item_open = True
 
     def _flush(self) -> None:
+        if self.continued is None and self.keep_from is None:
+            self.continued = False
+        self.state.item_open = False
         current, self._open = self._open, None
         if current is None or not current.lines:
             return
@@ -445,12 +470,19 @@ def parse_chunk(text: str, context: ChunkContext) -> ChunkParse:
         result.title, result.subtitle, result.author = front.title, front.subtitle, front.author
         result.cast = front.cast
     state = ReaderState.from_context(context)
-    # A chunk that starts mid-paragraph inside a speech or a direction carries that item on.
-    continues = state.bracket is not None or (
-        not state.paragraph_break and (state.speech_text or not state.speakers)
-    )
     reader = Reader(layout_from_context(text[body_start:], context), state)
-    reader.read(text[body_start:], base=body_start)
-    result.continues_previous = continues and not reader.opened_with_label
+    if context.line_prefix is not None and body_start == 0:
+        # Starting inside a line, read the line whole but keep only this chunk's part of it,
+        # which goes on with the item the chunk before ended in.
+        prefix = context.line_prefix
+        reader.keep_from = 0
+        reader.read(prefix + text, base=-len(prefix))
+        result.continues_previous = bool(reader.continued)
+        result.line_joint = line_joint(text)
+    else:
+        reader.read(text[body_start:], base=body_start)
+        # The first item carries on the item open where the chunk starts unless something
+        # closed that item first (a blank line, a label, a heading, a direction of its own).
+        result.continues_previous = bool(reader.continued) and item_open(context)
     result.items = reader.items
     return result

@@ -1,4 +1,5 @@
-"""The line reader's state and layout, to and from the ChunkContext a chunk is parsed with."""
+"""The line reader's state and layout from the ChunkContext a chunk is parsed with, and how a chunk
+joins the one before it."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ class ReaderState:
     # The indentation of the direction paragraph that opened a later paragraph of the speech,
     # while the next line may still belong to it.
     direction_indent: int | None = None
+    # Whether an item (speech or direction) with text is open, for the next line to go on.
+    item_open: bool = False
 
     def to_context(self) -> dict[str, object]:
         return {
@@ -45,6 +48,7 @@ class ReaderState:
             "previous_line": self.previous,
             "previous_direction": self.previous_direction,
             "direction_indent": self.direction_indent,
+            "item_open": self.item_open,
         }
 
     @classmethod
@@ -61,6 +65,7 @@ class ReaderState:
             previous=context.previous_line,
             previous_direction=context.previous_direction,
             direction_indent=context.direction_indent,
+            item_open=bool(context.item_open),
         )
 
 
@@ -76,3 +81,22 @@ def layout_from_context(text: str, context: ChunkContext) -> Layout:
         labels=list(context.speaker_labels),
         spaced_speeches=context.spaced_speeches is not False,
     )
+
+
+def item_open(context: ChunkContext) -> bool:
+    """Whether an item is open where the chunk starts (guessed for contexts without it)."""
+    if context.item_open is not None:
+        return context.item_open
+    # Mid-paragraph, inside a speech that has spoken or a direction.
+    return context.open_bracket is not None or (
+        not context.paragraph_break and (not context.after_label or not context.open_speakers)
+    )
+
+
+def line_joint(text: str) -> str:
+    """What joins a chunk that starts inside a line to the chunk before: the spaces there."""
+    rest = text.lstrip(" \t")
+    if rest[:1] in ("\n", ""):
+        # Nothing more on the line: the item goes on at the next line.
+        return "\n"
+    return text[: len(text) - len(rest)]

@@ -171,6 +171,10 @@ def split_joint(name: str, known: set[str]) -> list[str]:
     return [name]
 
 
+# Square brackets and underscores never occur in speech, so they mark a direction anywhere in a
+# line; parentheses only do at the start of a line, since people speak in parentheses too.
+INLINE_DIRECTION = re.compile(r"\[[^\]]*\]|(?<!\w)_[^_]+_(?!\w)")
+
 # Lines of their own that bring characters on or off, or end an act: "Exit", "Enter Banquo",
 # "Exeunt", "Curtain", "Vorhang", "Занавес", "Rideau", "Telón", "Sipario" (not "Alarum'd").
 # Verbs of coming and going are kept to the forms only a direction uses ("Ab.", "Il sort.").

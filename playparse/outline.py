@@ -61,6 +61,7 @@ class Outline(BaseModel):
     # The reader's state at every line start of the body; kept in memory for planning only.
     _line_starts: list[int] = PrivateAttr(default_factory=list)
     _states: list[ReaderState] = PrivateAttr(default_factory=list)
+    _text: str = PrivateAttr(default="")
 
     def character_ids(self) -> dict[str, str]:
         """Label key -> character id, for every printed form and alias."""
@@ -77,11 +78,15 @@ class Outline(BaseModel):
         body = self.front_matter_end or 0
         state = ReaderState()
         front: int | None = None
+        prefix: str | None = None
         if offset < body:
             front = body - offset
         elif self._line_starts:
-            k = bisect.bisect_right(self._line_starts, offset) - 1
-            state = self._states[max(k, 0)]
+            k = max(bisect.bisect_right(self._line_starts, offset) - 1, 0)
+            state = self._states[k]
+            if offset > self._line_starts[k]:
+                # A chunk starting inside a line reads it from its start.
+                prefix = self._text[self._line_starts[k] : offset]
         return ChunkContext(
             index=index,
             language=self.language,
@@ -92,6 +97,7 @@ class Outline(BaseModel):
             indented_speech_blocks=self.indented_speech_blocks,
             wrap_width=self.wrap_width,
             spaced_speeches=self.spaced_speeches,
+            line_prefix=prefix,
             **state.to_context(),  # type: ignore[arg-type]
         )
 
@@ -236,4 +242,5 @@ def scan(text: str) -> Outline:
     )
     outline._line_starts = starts
     outline._states = states
+    outline._text = text
     return outline

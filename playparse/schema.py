@@ -104,6 +104,9 @@ class ChunkContext(BaseModel):
     # The indentation of a stage direction set deeper than the speech that runs across the
     # start of the chunk, if any.
     direction_indent: int | None = None
+    # Whether a speech or direction with text is still open where the chunk starts, so that
+    # the chunk's first item may carry it on (None: unknown, judged from the fields above).
+    item_open: bool | None = None
     # Offset in the chunk where the front matter (title page, cast list) ends; None when the
     # chunk holds none. The front matter fills ChunkParse.title/author/cast, never items.
     front_matter_end: int | None = None
@@ -118,6 +121,10 @@ class ChunkContext(BaseModel):
     wrap_width: int | None = None
     # Whether blank lines set speeches apart (None: unknown, taken as yes).
     spaced_speeches: bool | None = None
+    # When the chunk starts inside a line (one too long to keep whole): that line's text
+    # before the chunk. The reader's state above then describes the start of that line, and
+    # a parser reads the line whole, keeping only what lies in the chunk.
+    line_prefix: str | None = None
 
 
 class CastEntry(BaseModel):
@@ -156,3 +163,6 @@ class ChunkParse(BaseModel):
     # True when the first item carries on the last item of the previous chunk (a speech or a
     # direction cut by the chunk boundary), so the two are one item of the play.
     continues_previous: bool = False
+    # How the two join when the chunk starts inside a line: the spaces at the cut ("" inside
+    # a word). None joins them with a line break, as when the chunk starts at a line start.
+    line_joint: str | None = None

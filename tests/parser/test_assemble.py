@@ -112,6 +112,19 @@ def test_an_item_is_never_joined_across_a_heading() -> None:
     assert structure(parses) == [(None, None, None, 1), (None, 2, None, 1)]
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "joint"), [("Es war am", "Abend.", " "), ("Es war am Abe", "nd.", "")]
+)
+def test_an_item_cut_inside_a_line_is_joined_by_what_stood_at_the_cut(
+    first: str, second: str, joint: str
+) -> None:
+    parses = [
+        chunk(said("ANNA", first)),
+        chunk(said("ANNA", second), continues=True, line_joint=joint),
+    ]
+    assert [item.text for item in items(parses)] == ["Es war am Abend."]
+
+
 def test_only_the_first_item_of_a_chunk_continues_the_previous_one() -> None:
     parses = [
         chunk(said("HAMLET", "One.")),

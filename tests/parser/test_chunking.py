@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from playparse.chunking import MAX_TARGET, MIN_TARGET, Chunk, plan_chunks
+from playparse.chunking import MAX_TARGET, MIN_PREFIX, MIN_TARGET, Chunk, plan_chunks
 
 
 def labels_alone(speeches: int) -> str:
@@ -162,3 +162,44 @@ def test_keep_together_keeps_the_front_matter_in_the_first_chunk() -> None:
 def test_keep_together_inside_the_first_window_changes_nothing() -> None:
     text = labels_alone(40)
     assert plan_chunks(text, 400, keep_together=50) == plan_chunks(text, 400)
+
+
+# --- lines too long to keep whole --------------------------------------------------------------
+
+
+def long_line(words: int) -> str:
+    return "ANNA. " + " ".join(f"wort{n}" for n in range(words)) + "\n"
+
+
+def test_a_line_too_long_to_keep_whole_is_cut_before_a_space_after_a_word() -> None:
+    text = long_line(800)  # about 6,400 characters on one line
+    chunks = plan_chunks(text, 200)
+    assert_tiles(text, chunks)
+    for chunk in chunks[1:]:
+        assert text[chunk.start] == " " and text[chunk.start - 1].isalnum()
+        assert chunk.start >= MIN_PREFIX
+
+
+def test_a_long_line_is_cut_outside_its_bracketed_directions() -> None:
+    direction = "[" + " ".join(["er geht langsam"] * 10) + "]"  # 160 characters
+    text = "ANNA. " + " ".join([f"Satz {n} {direction}" for n in range(60)]) + "\n"
+    spans = [(text.index("[", i), text.index("]", i)) for i in range(len(text)) if text[i] == "["]
+    for chunk in plan_chunks(text, 200)[1:]:
+        assert not any(start < chunk.start < end for start, end in spans)
+
+
+def test_a_direction_covering_the_window_is_cut_after_rather_than_inside() -> None:
+    text = "ANNA. " + "Hallo " * 60 + "[" + "geht " * 200 + "] und dann " + "wort " * 400
+    chunks = plan_chunks(text, 200)
+    assert_tiles(text, chunks)
+    inside = range(text.index("[") + 1, text.index("]"))
+    assert not any(chunk.start in inside for chunk in chunks)
+
+
+def test_a_cut_never_falls_right_after_a_heading_shaped_line() -> None:
+    # "SCENE 2. A room." is a heading only with a blank line or a heading below it.
+    text = "".join(
+        f"SCENE {n}. A room.\nHAMLET. To be, or not to be, line {n}.\n" for n in range(60)
+    )
+    for chunk in plan_chunks(text, 200)[1:]:
+        assert text[chunk.start :].startswith("SCENE")

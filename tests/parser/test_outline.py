@@ -249,6 +249,17 @@ def test_context_at_tells_whether_the_line_before_was_a_direction() -> None:
     assert scan(unspaced).context_at(0, 0).spaced_speeches is False
 
 
+def test_context_at_inside_a_line_gives_the_line_so_far_and_the_state_at_its_start() -> None:
+    text = "Erster Akt\n\nANNA. Es war am Abend.\nBEN. Ja.\n"
+    outline = scan(text)
+    inside = outline.context_at(text.index("am Abend"), 1)
+    assert inside.line_prefix == "ANNA. Es war "
+    assert (inside.open_speakers, inside.paragraph_break, inside.item_open) == ([], True, False)
+    at_start = outline.context_at(text.index("BEN."), 2)
+    assert at_start.line_prefix is None
+    assert (at_start.open_speakers, at_start.item_open) == (["ANNA"], True)
+
+
 def test_context_at_carries_the_whole_play_layout_and_characters() -> None:
     outline = scan(plays.LESSING)
     context = outline.context_at(plays.LESSING.index("MARINELLI."), 4)

@@ -19,7 +19,7 @@ def test_items_record_where_their_text_starts() -> None:
     assert [(i.text, i.offset) for i in reader.items] == [
         ("ACT I", 100),
         ("To be.", 100 + text.index("To be.")),
-        ("Aside", 100 + text.index("[Aside]")),
+        ("Aside", 100 + text.index("Aside]")),
         ("Or not.", 100 + text.index("Or not.")),
     ]
 
@@ -139,10 +139,51 @@ def test_a_chunk_of_a_text_without_blank_lines_reads_deeper_lines_as_directions(
     assert items(text, ctx) == [("line", ["ANNA"], "Sie geht.\nWie schön.")]
 
 
+# --- chunks starting inside a line -------------------------------------------------------------
+
+
+def test_a_chunk_starting_inside_a_line_reads_it_whole_and_keeps_its_own_part() -> None:
+    ctx = context(line_prefix="ANNA. Es war am", speaker_labels=["ANNA", "BEN"])
+    parse = parse_chunk(" Abend [sie lacht] und dann.\nBEN. Ja.\n", ctx)
+    assert [(i.type, i.speakers, i.text) for i in parse.items] == [
+        ("line", ["ANNA"], "Abend"),
+        ("direction", [], "sie lacht"),
+        ("line", ["ANNA"], "und dann."),
+        ("line", ["BEN"], "Ja."),
+    ]
+    assert (parse.continues_previous, parse.line_joint) == (True, " ")
+    assert parse.items[0].offset == 1
+
+
+def test_a_chunk_cut_inside_a_word_joins_without_a_space() -> None:
+    ctx = context(line_prefix="ANNA. Es war am Abe", speaker_labels=["ANNA"])
+    parse = parse_chunk("nd.\n", ctx)
+    assert [(i.type, i.text) for i in parse.items] == [("line", "nd.")]
+    assert (parse.continues_previous, parse.line_joint) == (True, "")
+
+
+def test_a_chunk_starting_inside_a_line_after_a_direction_continues_nothing() -> None:
+    ctx = context(line_prefix="ANNA. Hallo [sie lacht]", speaker_labels=["ANNA"])
+    parse = parse_chunk(" und dann.\n", ctx)
+    assert [(i.type, i.text) for i in parse.items] == [("line", "und dann.")]
+    assert parse.continues_previous is False
+
+
+def test_a_chunk_starting_inside_a_bracketed_line_goes_on_with_the_direction() -> None:
+    ctx = context(line_prefix="    [Er geht langsam", open_speakers=["ANNA"], paragraph_break=False)
+    parse = parse_chunk(" zum Fenster.] Schön.\n", ctx)
+    assert [(i.type, i.text) for i in parse.items] == [
+        ("direction", "zum Fenster."),
+        ("line", "Schön."),
+    ]
+    assert parse.continues_previous is True
+
+
 def test_a_context_stored_before_the_newer_fields_still_loads() -> None:
     stored = {"index": 3, "open_speakers": ["HAMLET"], "previous_line": "To be.", "wrap_width": 72}
     ctx = ChunkContext.model_validate(stored)
     assert (ctx.previous_direction, ctx.spaced_speeches) == (False, None)
+    assert (ctx.item_open, ctx.line_prefix) == (None, None)
 
 
 def test_a_chunk_opening_with_a_label_continues_nothing() -> None:

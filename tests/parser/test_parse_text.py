@@ -218,6 +218,23 @@ def test_a_speech_on_one_very_long_line_survives_small_chunks() -> None:
     assert parse_text(text, chunk_size=200).export() == parse_text(text).export()
 
 
+def test_lines_too_long_to_keep_whole_read_the_same_in_small_chunks() -> None:
+    # Paragraphs of a Word document: each a line of thousands of characters, with directions
+    # inside the speech, a speech opening with its direction, and a direction paragraph.
+    speech = " ".join(
+        f"Satz {n} geht weiter, _leise_ und dann [sie lacht] weiter." for n in range(60)
+    )
+    direction = "[" + " ".join(f"Sie geht zum Fenster {n}." for n in range(150)) + "]"
+    text = (
+        f"Erster Akt\n\nWENDLA. {speech}\n\nFRAU BERGMANN (leise). (zögernd) {speech}\n\n"
+        f"{direction}\n\nWENDLA. {speech} Ende.\n"
+    )
+    assert max(len(line) for line in text.splitlines()) > 10 * 200
+    whole = parse_text(text, chunk_size=20_000).export()
+    for size in (200, 311, 577):
+        assert parse_text(text, chunk_size=size).export() == whole, size
+
+
 def test_mixed_case_colon_labels_on_consecutive_lines() -> None:
     text = "Anna: Hallo, wie geht es dir?\nBen: Gut, danke.\nAnna: Schön.\nBen: Und dir?\n"
     assert view(parse_text(text))[2:] == [

@@ -11,12 +11,16 @@ from typing import Any
 import pytest
 
 from playparse.assemble import parse_text
+from playparse.chunking import LONG_LINE
 from playparse.evaluate import TARGETS, evaluate
+from playparse.extraction.docx import docx_to_text
+from playparse.extraction.normalise import normalise_text
+from tests.extraction.books import book_docx
 
 PLAYS = Path(__file__).resolve().parents[2].parent / "shared" / "plays"
 CHUNK_SIZES = (200, 700, 2500, 20_000)
-# The texts typeset without blank lines are checked at the extremes only, to stay quick.
-UNSPACED_CHUNK_SIZES = (200, 20_000)
+# Texts without blank lines and Word documents are checked at the extremes only (quicker).
+EXTREME_CHUNK_SIZES = (200, 20_000)
 
 
 def play_files() -> list[Any]:
@@ -36,6 +40,15 @@ def moby_files() -> list[Any]:
     return [p for p in play_files() if p.values[0] is None or "moby" in p.values[0].parent.name]
 
 
+def long_paragraph_files() -> list[Any]:
+    """The plays whose Word paragraphs run too long to keep whole in the smallest chunks.
+
+    The other plays' Word paragraphs fit whole into chunks, as their lines of text do.
+    """
+    names = ("chaika-ru/play.txt", "fruehlings-erwachen-de/play.inline.txt")
+    return [p for p in play_files() if p.values[0] is None or p.id in names]
+
+
 def without_blank_lines(text: str) -> str:
     """The text with every blank line removed, as some e-texts and conversions print it."""
     return "".join(line for line in text.splitlines(keepends=True) if line.strip())
@@ -44,6 +57,18 @@ def without_blank_lines(text: str) -> str:
 def reindented(text: str, indent: str) -> str:
     """The text with its four-space indentation replaced by `indent`."""
     return re.sub(r"(?m)^    ", indent, text)
+
+
+def word_document_text(path: Path) -> str:
+    """The play typeset as a Word document and read back as a job reads it.
+
+    Word paragraphs become lines of thousands of characters, which small chunks cut inside.
+    """
+    play = truth(path.parent)
+    parts = [*play["acts"], *(scene for act in play["acts"] for scene in act["scenes"])]
+    headings = [part["head"] for part in parts if part.get("head")]
+    document = book_docx(path.read_text(encoding="utf-8"), headings=headings)
+    return normalise_text(docx_to_text(document))
 
 
 @cache
@@ -98,5 +123,13 @@ def test_a_moby_text_indented_otherwise_and_without_blank_lines_meets_every_targ
 @pytest.mark.parametrize("path", play_files())
 def test_without_blank_lines_every_chunk_size_gives_the_same_playbook(path: Path) -> None:
     text = without_blank_lines(path.read_text(encoding="utf-8"))
-    small, whole = (parse_text(text, chunk_size=size).export() for size in UNSPACED_CHUNK_SIZES)
+    small, whole = (parse_text(text, chunk_size=size).export() for size in EXTREME_CHUNK_SIZES)
+    assert small == whole
+
+
+@pytest.mark.parametrize("path", long_paragraph_files())
+def test_a_word_document_gives_the_same_playbook_in_small_chunks(path: Path) -> None:
+    text = word_document_text(path)
+    small, whole = (parse_text(text, chunk_size=size).export() for size in EXTREME_CHUNK_SIZES)
+    assert max(len(line) for line in text.splitlines()) > LONG_LINE * EXTREME_CHUNK_SIZES[0]
     assert small == whole
