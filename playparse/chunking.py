@@ -52,8 +52,9 @@ def _cut_points(text: str) -> list[list[int]]:
     lines = [m.start() for m in _LINE_START.finditer(text)]
     # Whether a heading-shaped line is a heading can depend on the line right below it, which
     # a chunk ending there would not see; a blank line between them decides it either way.
-    labels = [point for point in labels if not _right_after_heading(text, point)]
-    lines = [point for point in lines if not _right_after_heading(text, point)]
+    after_heading = {point for point in lines if _right_after_heading(text, point)}
+    labels = [point for point in labels if point not in after_heading]
+    lines = [point for point in lines if point not in after_heading]
     points: list[list[int]] = [[], [], [], []]
     points[_BEST] = best
     points[_LABEL] = labels
