@@ -21,6 +21,7 @@ from playparse.config import Settings
 from playparse.db.engine import create_engine, create_sessionmaker
 from playparse.llm.base import LLM_PROVIDERS, Providers, default_providers
 from playparse.logs import configure_logging
+from playparse.planning import PlanningProcesses
 from playparse.schedules import ensure_retention
 from playparse.temporal import connect, worker_runtime
 from playparse.tracing import configure_tracing
@@ -39,13 +40,14 @@ def build_worker(
     providers: Providers | None = None,
     *,
     task_queue: str | None = None,
+    planner: PlanningProcesses | None = None,
 ) -> Worker:
     """A worker for the job workflows and their activities, with its dependencies injected.
 
     Chunks parsed by the heuristic parser run here too; LLM chunks run on the providers' own
     task queues (see `build_llm_workers`).
     """
-    jobs = JobActivities(sessions, settings)
+    jobs = JobActivities(sessions, settings, planner)
     chunks = ChunkActivities(sessions, providers or default_providers(settings), settings)
     retention = RetentionActivities(sessions)
     return Worker(
@@ -122,7 +124,8 @@ async def main() -> None:
     )
     sessions = create_sessionmaker(engine)
     providers = default_providers(settings)
-    worker = build_worker(client, settings, sessions, providers)
+    planner = await start_planning(settings)
+    worker = build_worker(client, settings, sessions, providers, planner=planner)
     llm_workers = build_llm_workers(client, settings, sessions, providers)
     stop = asyncio.Event()
     event_loop = asyncio.get_running_loop()
@@ -142,7 +145,18 @@ async def main() -> None:
         await stop.wait()
         reconciler.cancel()
         log.info("stopping: waiting for running activities")
+    if planner is not None:
+        planner.close()
     await engine.dispose()
+
+
+async def start_planning(settings: Settings) -> PlanningProcesses | None:
+    """The planning processes the settings ask for, started and ready for a first job."""
+    if not settings.planning_processes:
+        return None
+    planner = PlanningProcesses(settings.planning_processes)
+    await planner.warm()
+    return planner
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from activities.types import (
     PlanResult,
     RecordStateInput,
 )
-from playparse import assemble, chunking, outline
+from playparse import assemble, outline
 from playparse.config import Settings
 from playparse.db import chunks as chunks_repo
 from playparse.db import jobs as jobs_repo
@@ -27,6 +27,7 @@ from playparse.errors import DocumentError, PlayparseError
 from playparse.extraction import DocumentFormat, extract
 from playparse.extraction.errors import NoTextFound
 from playparse.jobs import JobError, JobStage, JobStatus
+from playparse.planning import PlanningProcesses, plan_play
 from playparse.schema import ChunkParse
 
 
@@ -38,9 +39,16 @@ def non_retryable(error: PlayparseError) -> ApplicationError:
 class JobActivities:
     """Activities that act on a whole job; dependencies come from worker.py."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        planner: PlanningProcesses | None = None,
+    ) -> None:
         self._sessions = sessions
         self._settings = settings
+        # Without child processes planning runs in a thread (tests, small deployments).
+        self._planner = planner
 
     async def _job(self, session: AsyncSession, job_id: str) -> Job:
         job = await jobs_repo.get_job(session, job_id=job_id)
@@ -98,7 +106,12 @@ class JobActivities:
             assert document is not None
             await session.refresh(document, ["text"])
             text = document.text or ""
-        play_outline, chunks = await heartbeating(asyncio.to_thread(_plan, text, job.chunk_size))
+        planning = (
+            asyncio.to_thread(plan_play, text, job.chunk_size)
+            if self._planner is None
+            else self._planner.plan(text, job.chunk_size)
+        )
+        play_outline, chunks = await heartbeating(planning)
         rows = [
             {
                 "index": chunk.index,
@@ -189,11 +202,3 @@ class JobActivities:
                 priority=state.priority,
             )
         return job is not None
-
-
-def _plan(text: str, chunk_size: int) -> tuple[outline.Outline, list[chunking.Chunk]]:
-    play_outline = outline.scan(text)
-    chunks = chunking.plan_chunks(
-        text, chunk_size, keep_together=play_outline.front_matter_end or 0
-    )
-    return play_outline, chunks

@@ -26,7 +26,7 @@ from bench.efficiency import warm_up
 from bench.harness import EXAMPLE_PLAY, SHARED_PLAYS, Row, show, write_results
 from bench.procstat import PeakSampler
 from bench.service import ServiceOptions, service_stack
-from bench.timeline import answered, calls_of, makespan, refused
+from bench.timeline import answered, calls_of, idle_thirds, makespan, refused
 
 JOBS = 20
 PROVIDER_CONCURRENCY = 8
@@ -74,6 +74,11 @@ async def measure(options: ServiceOptions | None = None) -> list[Row]:
     print(
         f"  {len(jobs)} jobs, {chunks} chunks, {len(answered(calls))} answered calls, "
         f"{refused(calls)} refused with 429; {span.describe()}"
+    )
+    first, middle, last = idle_thirds(calls, PROVIDER_CONCURRENCY)
+    print(
+        f"  provider places idle: {first:.1f} / {middle:.1f} / {last:.1f} slot-seconds in the "
+        "first / middle / last third"
     )
     print(
         f"  T* = ceil({chunks}/{PROVIDER_CONCURRENCY}) x {LATENCY_S:g} s = "

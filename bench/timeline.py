@@ -115,6 +115,23 @@ def handover_gaps(calls: list[Call], slots: int) -> list[float]:
     return [start - end for start, end in zip(starts, ends, strict=False)]
 
 
+def idle_thirds(calls: list[Call], slots: int) -> list[float]:
+    """Slot-seconds the provider's `slots` places stood empty in each third of the makespan.
+
+    Where the loss lies: the first third holds the jobs' start (extraction and planning of
+    all of them), the last their end (jobs running out of chunks to fill the window).
+    """
+    done = answered(calls)
+    start = min(c.started for c in done)
+    third = (max(c.ended for c in done) - start) / 3
+    idle = []
+    for part in range(3):
+        low, high = start + part * third, start + (part + 1) * third
+        busy = sum(max(0.0, min(c.ended, high) - max(c.started, low)) for c in done)
+        idle.append(slots * third - busy)
+    return idle
+
+
 def wall_offset() -> float:
     """Add this to a time.monotonic() value to get the wall-clock time."""
     return time.time() - time.monotonic()

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
 
     # Worker.
     max_concurrent_activities: int = Field(default=16, ge=1)
+    # Child processes that plan plays (outline pre-scan, chunk cuts) off the worker's event
+    # loop; 0 plans in a thread of the worker.
+    planning_processes: int = Field(default=1, ge=0, le=16)
 
     # Retention. Jobs that ended (completed, failed, cancelled) longer ago than retention_days
     # are removed with their events, chunks, chunk results and document, on a Temporal

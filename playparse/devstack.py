@@ -212,7 +212,7 @@ async def run_stack(
     """Run the whole embedded stack until `stop` is set or SIGINT/SIGTERM arrives."""
     from api.app import create_app
     from playparse.llm.base import default_providers
-    from worker import build_llm_workers, build_worker
+    from worker import build_llm_workers, build_worker, start_planning
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -229,11 +229,13 @@ async def run_stack(
     )
     client = await server.start()
     engine = create_engine(settings.resolved_database_url)
+    planner = None
     try:
         await upgrade(engine)
         sessions = create_sessionmaker(engine)
         providers = default_providers(settings)
-        worker = build_worker(client, settings, sessions, providers)
+        planner = await start_planning(settings)
+        worker = build_worker(client, settings, sessions, providers, planner=planner)
         llm_workers = build_llm_workers(client, settings, sessions, providers)
         app = create_app(settings, temporal=client, sessions=sessions)
         api = EmbeddedServer(
@@ -285,5 +287,7 @@ async def run_stack(
                     await each.shutdown()
             await asyncio.gather(api_task, worker_task, *llm_tasks, return_exceptions=True)
     finally:
+        if planner is not None:
+            planner.close()
         await engine.dispose()
         await server.stop()

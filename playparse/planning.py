@@ -1,0 +1,64 @@
+"""Planning a play: the outline pre-scan and the chunk cuts, optionally in child processes.
+
+Planning is pure CPU (about 0.2 s for a long play). Run in a thread of the worker it holds the
+interpreter lock against the worker's event loop, which hands chunks to the provider: twenty
+plays submitted at once left the provider's places idle a sixth of the time while they were
+planned (bench/README.md). `PlanningProcesses` runs it in spawned child processes instead,
+started and warmed when the worker starts, so no job waits for a process to start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from playparse import chunking, outline
+
+Plan = tuple[outline.Outline, list[chunking.Chunk]]
+
+
+def plan_play(text: str, chunk_size: int) -> tuple[outline.Outline, list[chunking.Chunk]]:
+    """The play's outline and its chunks (the front matter kept in the first chunk)."""
+    play_outline = outline.scan(text)
+    chunks = chunking.plan_chunks(
+        text, chunk_size, keep_together=play_outline.front_matter_end or 0
+    )
+    return play_outline, chunks
+
+
+class PlanningProcesses:
+    """A pool of `processes` child processes that plan plays; one per worker process."""
+
+    def __init__(self, processes: int) -> None:
+        self._processes = processes
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        # Spawned, not forked: the worker has threads (the Temporal runtime's) by now.
+        return ProcessPoolExecutor(self._processes, mp_context=multiprocessing.get_context("spawn"))
+
+    async def warm(self) -> None:
+        """Start every process and import the planner in it before the first job needs it."""
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(
+            *(loop.run_in_executor(self._pool, plan_play, "", 1000) for _ in range(self._processes))
+        )
+
+    async def plan(
+        self, text: str, chunk_size: int
+    ) -> tuple[outline.Outline, list[chunking.Chunk]]:
+        """Plan in a child process; a dead process (killed, out of memory) is replaced."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._pool, plan_play, text, chunk_size
+            )
+        except BrokenProcessPool as error:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._start()
+            # Retryable: the next attempt plans in a new process.
+            raise RuntimeError("a planning process ended before it answered") from error
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
