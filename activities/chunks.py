@@ -144,8 +144,16 @@ class ChunkActivities:
         llm: bool,
     ) -> ProviderResult:
         """One provider call, its failures sorted into retryable and permanent."""
+
+        async def answer() -> ProviderResult:
+            # An LLM request first waits for one of its provider's places (heartbeating too).
+            if not llm:
+                return await provider.parse_chunk(text, context, model=input.model)
+            async with self._gate(input.provider):
+                return await provider.parse_chunk(text, context, model=input.model)
+
         try:
-            result = await heartbeating(self._request(input, provider, text, context, llm))
+            result = await heartbeating(answer())
         except ProviderError as error:
             if not error.retryable:
                 raise non_retryable(error) from error
@@ -164,24 +172,14 @@ class ChunkActivities:
             raise
         return result
 
-    async def _request(
-        self,
-        input: ParseChunkInput,
-        provider: Provider,
-        text: str,
-        context: ChunkContext,
-        llm: bool,
-    ) -> ProviderResult:
-        """The provider's answer, waiting first for one of its places when it is an LLM."""
-        if not llm:
-            return await provider.parse_chunk(text, context, model=input.model)
-        gate = self._gates.get(input.provider)
+    def _gate(self, provider: str) -> asyncio.Semaphore:
+        """The places of an LLM provider's requests in this process."""
+        gate = self._gates.get(provider)
         if gate is None:
-            gate = self._gates[input.provider] = asyncio.Semaphore(
+            gate = self._gates[provider] = asyncio.Semaphore(
                 self._settings.max_concurrent_llm_calls
             )
-        async with gate:
-            return await provider.parse_chunk(text, context, model=input.model)
+        return gate
 
     async def _wait_for_breaker(self, input: ParseChunkInput, until: datetime) -> None:
         """While a provider rests after repeated failures, its chunks wait (shown retrying)."""

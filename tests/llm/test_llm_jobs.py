@@ -674,3 +674,23 @@ async def test_the_request_rate_holds_across_parallel_chunks(
     assert len(starts) == job["chunks_total"] >= 8
     busiest = max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts)
     assert busiest <= 3, " ".join(f"{t - starts[0]:.3f}" for t in starts)
+
+
+@each_provider
+@pytest.mark.parametrize(
+    "overrides", [{"max_concurrent_llm_calls": 2, "llm_extra_slots": 3}], ids=["places"]
+)
+async def test_extra_chunk_slots_never_take_the_provider_over_its_places(
+    api: Api,
+    worker: None,
+    llm: FakeLLM,
+    provider: str,
+) -> None:
+    # Five chunks run at once on the worker, but only two may be asking the provider.
+    llm.latency, llm.concurrency = 0.3, 2
+    job = await finish(api, provider, chunk_size=1200, concurrency=8)
+
+    assert job["status"] == "completed", job["error"]
+    assert len(llm.log) == job["chunks_total"] >= 8
+    assert all(e.status == 200 for e in llm.log)
+    assert llm.peak_in_flight == 2
