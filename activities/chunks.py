@@ -106,32 +106,36 @@ class ChunkActivities:
                 "input_tokens": result.input_tokens,
                 "output_tokens": result.output_tokens,
             }
-        counted = await self._writer.store(
-            FinishedChunk(
-                row={
-                    "job_id": input.job_id,
-                    "index": input.index,
-                    "provider": input.provider,
-                    "model": input.model,
-                    "result": parse,
-                    "lines": len(lines),
-                    "chars": chars,
-                    "speakers": speakers,
-                    "input_tokens": result.input_tokens,
-                    "output_tokens": result.output_tokens,
-                    "cost_usd": cost_usd(
-                        input.provider, model, result.input_tokens, result.output_tokens
-                    ),
-                    "cached": cached,
-                },
-                attempt=activity.info().attempt,
-                answer=answer,
-                reserved=reserved,
-                # A success ends a run of failures; without failures seen before the call there
-                # is nothing to reset, which spares every chunk a write to the shared row.
-                reset_breaker=input.provider if llm and work.consecutive_failures else None,
-            )
+        finished = FinishedChunk(
+            row={
+                "job_id": input.job_id,
+                "index": input.index,
+                "provider": input.provider,
+                "model": input.model,
+                "result": parse,
+                "lines": len(lines),
+                "chars": chars,
+                "speakers": speakers,
+                "input_tokens": result.input_tokens,
+                "output_tokens": result.output_tokens,
+                "cost_usd": cost_usd(
+                    input.provider, model, result.input_tokens, result.output_tokens
+                ),
+                "cached": cached,
+            },
+            attempt=activity.info().attempt,
+            answer=answer,
+            reserved=reserved,
+            # A success ends a run of failures; without failures seen before the call there
+            # is nothing to reset, which spares every chunk a write to the shared row.
+            reset_breaker=input.provider if llm and work.consecutive_failures else None,
         )
+        try:
+            counted = await self._writer.store(finished)
+        except Exception:
+            # The batch was rolled back, its release of the reservation with it.
+            await self._release_budget(input.job_id, reserved)
+            raise
         reused = counted is None
         return ParseChunkResult(input.job_id, input.index, len(lines), chars, reused=reused)
 

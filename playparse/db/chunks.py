@@ -205,11 +205,20 @@ async def store_finished(
 
     A result counts only in the transaction that inserted it, so a repeated write (an attempt
     that ran twice) cannot inflate the counters; the counters are added to in the UPDATE
-    itself. The insert takes SQLite's write lock, and the UPDATE PostgreSQL's lock on the job
-    row, before each job's speaker set is read and extended.
+    itself. PostgreSQL's lock on the job rows, and SQLite's write lock taken by the insert, are
+    held before each job's speaker set is read and extended.
     """
     if not finished:
         return []
+    # The job rows first, in one order: a result's insert takes a key-share lock on its job,
+    # and one that later wants the row for its counters while another transaction waits
+    # to lock it (a budget reservation, say) would deadlock with it on PostgreSQL.
+    await session.execute(
+        select(JOBS.c.id)
+        .where(JOBS.c.id.in_(sorted({chunk.row["job_id"] for chunk in finished})))
+        .order_by(JOBS.c.id)
+        .with_for_update(key_share=True)
+    )
     new_keys = await _insert_results(session, [chunk.row for chunk in finished])
     jobs: dict[str, _JobBatch] = defaultdict(_JobBatch)
     seen: set[tuple[str, int]] = set()

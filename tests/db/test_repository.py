@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import pytest_asyncio
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -13,6 +16,8 @@ from playparse import schema
 from playparse.db import chunks as chunks_repo
 from playparse.db import jobs as repo
 from playparse.db import plays as plays_repo
+from playparse.db.engine import create_engine, create_sessionmaker
+from playparse.db.migrate import upgrade
 from playparse.db.models import Job
 from playparse.jobs import JobError, JobStatus
 
@@ -200,9 +205,30 @@ async def test_counting_chunks_one_by_one_agrees_with_recounting_them_all(
     assert recounted.speaker_keys == counted.speaker_keys and len(counted.speaker_keys or ()) == 3
 
 
+@pytest_asyncio.fixture
+async def quiet_sessions(
+    database_url: str, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a database no other test's background job writes to while this one runs.
+
+    SQLite has one writer for the whole file: jobs that earlier tests left running in the
+    session's database would make these writers wait on them, not on each other.
+    """
+    if not database_url.startswith("sqlite"):
+        yield sessions
+        return
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'quiet.db'}")
+    await upgrade(engine)
+    try:
+        yield create_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
 async def test_concurrent_writers_to_one_job_lose_no_update(
-    sessions: async_sessionmaker[AsyncSession],
+    quiet_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
+    sessions = quiet_sessions
     job_id = await planned_job(sessions, 8)
 
     async def finish(index: int) -> None:
