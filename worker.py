@@ -132,6 +132,9 @@ async def main() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         event_loop.add_signal_handler(signum, stop.set)
     async with contextlib.AsyncExitStack() as running:
+        if planner is not None:
+            # Closed last, once the workers have stopped asking it for plans.
+            running.callback(planner.close)
         for each in (worker, *llm_workers):
             await running.enter_async_context(each)
         await ensure_retention(client, settings)
@@ -145,8 +148,6 @@ async def main() -> None:
         await stop.wait()
         reconciler.cancel()
         log.info("stopping: waiting for running activities")
-    if planner is not None:
-        planner.close()
     await engine.dispose()
 
 

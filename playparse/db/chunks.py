@@ -14,29 +14,25 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, case, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from playparse.db.jobs import record_state
+from playparse.db.jobs import EVENTS, record_state
 from playparse.db.models import (
     Chunk,
     ChunkResult,
     Document,
     Job,
-    JobEvent,
     LlmCache,
     ProviderHealth,
     utcnow,
 )
-from playparse.db.upsert import insert_ignoring_conflicts
+from playparse.db.upsert import insert_ignoring_conflicts, insert_new
 from playparse.heuristic_patterns import label_key
 from playparse.jobs import JobStatus
 
 # The tables themselves: the ORM's bulk-DML handling of mapped classes costs more than these
 # statements, which run for every finished chunk.
 JOBS = cast(Table, Job.__table__)
-EVENTS = cast(Table, JobEvent.__table__)
-RESULTS = cast(Table, ChunkResult.__table__)
 
 
 async def store_chunks(
@@ -219,7 +215,9 @@ async def store_finished(
         .order_by(JOBS.c.id)
         .with_for_update(key_share=True)
     )
-    new_keys = await _insert_results(session, [chunk.row for chunk in finished])
+    new_keys = await insert_new(
+        session, ChunkResult, [chunk.row for chunk in finished], keys=["job_id", "index"]
+    )
     jobs: dict[str, _JobBatch] = defaultdict(_JobBatch)
     seen: set[tuple[str, int]] = set()
     for chunk in finished:
@@ -262,21 +260,6 @@ async def store_finished(
             )
     # A chunk twice in the batch counted once: its first entry.
     return [counted.pop((chunk.row["job_id"], chunk.row["index"]), None) for chunk in finished]
-
-
-async def _insert_results(
-    session: AsyncSession, rows: list[dict[str, Any]]
-) -> set[tuple[str, int]]:
-    """Insert the results not stored yet; the (job_id, index) of those inserted."""
-    connection = await session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(RESULTS)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["job_id", "index"])
-        .returning(RESULTS.c.job_id, RESULTS.c.index)
-    )
-    return {(job_id, index) for job_id, index in await session.execute(statement)}
 
 
 async def _count(
