@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -37,6 +37,7 @@ class ChunkActivities:
         settings: Settings | None = None,
     ) -> None:
         self._sessions = sessions
+        self._engine: AsyncEngine = sessions.kw["bind"]
         self._providers = providers
         self._settings = settings or Settings()
         # Provider requests at once per provider in this process; the worker runs more chunk
@@ -57,9 +58,10 @@ class ChunkActivities:
         result: ProviderResult | None = None
         cached = False
         key: str | None = None
-        async with self._sessions() as session:
+        # A plain connection: this read needs none of a session's bookkeeping.
+        async with self._engine.connect() as connection:
             work = await chunks_repo.chunk_work(
-                session, job_id=input.job_id, index=input.index, provider=input.provider
+                connection, job_id=input.job_id, index=input.index, provider=input.provider
             )
             if work is None:
                 raise ApplicationError("job vanished", type="JobNotFound", non_retryable=True)
@@ -74,7 +76,13 @@ class ChunkActivities:
                 key = llm_repo.cache_key(
                     input.provider, model or "", PROMPT_VERSION, work.text, work.context
                 )
-                hit = None if work.fresh else await llm_repo.cached_answer(session, key=key)
+                if work.fresh:
+                    hit = None
+                elif key == work.cache_key:
+                    # Planned with this key: the read has already looked the answer up.
+                    hit = work.cached
+                else:
+                    hit = await llm_repo.cached_answer(connection, key=key)
                 if hit is not None:
                     result = ProviderResult(parse=ChunkParse.model_validate(hit))
                     cached = True

@@ -21,12 +21,15 @@ from playparse import assemble, outline
 from playparse.config import Settings
 from playparse.db import chunks as chunks_repo
 from playparse.db import jobs as jobs_repo
+from playparse.db import llm as llm_repo
 from playparse.db import plays as plays_repo
 from playparse.db.models import Document, Job
 from playparse.errors import DocumentError, PlayparseError
 from playparse.extraction import DocumentFormat, extract
 from playparse.extraction.errors import NoTextFound
 from playparse.jobs import JobError, JobStage, JobStatus
+from playparse.llm.base import LLM_PROVIDERS, default_model
+from playparse.llm.prompt import PROMPT_VERSION
 from playparse.planning import PlanningProcesses, plan_play
 from playparse.schema import ChunkParse
 
@@ -112,18 +115,25 @@ class JobActivities:
             else self._planner.plan(text, job.chunk_size)
         )
         play_outline, chunks = await heartbeating(planning)
-        rows = [
-            {
-                "index": chunk.index,
-                "start": chunk.start,
-                "end": chunk.end,
-                "sha256": hashlib.sha256(text[chunk.start : chunk.end].encode()).hexdigest(),
-                "context": play_outline.context_at(chunk.start, chunk.index).model_dump(
-                    mode="json"
-                ),
-            }
-            for chunk in chunks
-        ]
+        rows = []
+        model = job.model or default_model(self._settings, job.provider)
+        for chunk in chunks:
+            chunk_text = text[chunk.start : chunk.end]
+            context = play_outline.context_at(chunk.start, chunk.index).model_dump(mode="json")
+            rows.append(
+                {
+                    "index": chunk.index,
+                    "start": chunk.start,
+                    "end": chunk.end,
+                    "sha256": hashlib.sha256(chunk_text.encode()).hexdigest(),
+                    "context": context,
+                    "cache_key": llm_repo.cache_key(
+                        job.provider, model or "", PROMPT_VERSION, chunk_text, context
+                    )
+                    if job.provider in LLM_PROVIDERS
+                    else None,
+                }
+            )
         async with self._sessions.begin() as session:
             await chunks_repo.store_chunks(session, job_id=ref.job_id, rows=rows)
             job = await self._job(session, ref.job_id)

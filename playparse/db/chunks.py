@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, case, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table, bindparam, case, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from playparse.db.jobs import EVENTS, record_state
 from playparse.db.models import (
@@ -59,41 +59,56 @@ class ChunkWork:
     # The provider's breaker: resting until (if set), and failures in a row.
     open_until: datetime | None
     consecutive_failures: int
+    # The cache key the chunk was planned with, and the answer cached under it (None: none).
+    cache_key: str | None = None
+    cached: dict[str, Any] | None = None
+
+
+# Built once: the statement runs for every chunk, and a statement object that is reused keeps
+# its compiled form and cache key instead of building them again.
+_CHUNK_WORK = (
+    select(
+        func.substr(Document.text, Chunk.start + 1, Chunk.end - Chunk.start),
+        Chunk.context,
+        Job.fresh,
+        Job.budget_tokens,
+        Job.budget_usd,
+        ChunkResult.lines,
+        ChunkResult.chars,
+        ProviderHealth.open_until,
+        ProviderHealth.consecutive_failures,
+        Chunk.cache_key,
+        LlmCache.result,
+    )
+    .select_from(Chunk)
+    .join(Job, Job.id == Chunk.job_id)
+    .join(Document, Document.id == Job.document_id)
+    .outerjoin(
+        ChunkResult,
+        (ChunkResult.job_id == Chunk.job_id) & (ChunkResult.index == Chunk.index),
+    )
+    .outerjoin(ProviderHealth, ProviderHealth.provider == bindparam("provider"))
+    .outerjoin(LlmCache, LlmCache.key == Chunk.cache_key)
+    .where(Chunk.job_id == bindparam("job_id"), Chunk.index == bindparam("index"))
+)
 
 
 async def chunk_work(
-    session: AsyncSession, *, job_id: str, index: int, provider: str = ""
+    db: AsyncSession | AsyncConnection, *, job_id: str, index: int, provider: str = ""
 ) -> ChunkWork | None:
     """A planned chunk: its text (cut by the database), context, job settings, stored result,
-    and the health of `provider`. None when the job or the chunk does not exist.
+    cached answer, and the health of `provider`. None when the job or the chunk does not exist.
+
+    `db` may be a session or, cheaper for this one read, a plain connection.
     """
     row = (
-        await session.execute(
-            select(
-                func.substr(Document.text, Chunk.start + 1, Chunk.end - Chunk.start),
-                Chunk.context,
-                Job.fresh,
-                Job.budget_tokens,
-                Job.budget_usd,
-                ChunkResult.lines,
-                ChunkResult.chars,
-                ProviderHealth.open_until,
-                ProviderHealth.consecutive_failures,
-            )
-            .select_from(Chunk)
-            .join(Job, Job.id == Chunk.job_id)
-            .join(Document, Document.id == Job.document_id)
-            .outerjoin(
-                ChunkResult,
-                (ChunkResult.job_id == Chunk.job_id) & (ChunkResult.index == Chunk.index),
-            )
-            .outerjoin(ProviderHealth, ProviderHealth.provider == provider)
-            .where(Chunk.job_id == job_id, Chunk.index == index)
-        )
+        await db.execute(_CHUNK_WORK, {"job_id": job_id, "index": index, "provider": provider})
     ).one_or_none()
     if row is None:
         return None
-    text, context, fresh, budget_tokens, budget_usd, lines, chars, until, failures = row
+    text, context, fresh, budget_tokens, budget_usd, lines, chars, until, failures, key, cached = (
+        row
+    )
     return ChunkWork(
         text=text or "",
         context=context,
@@ -103,6 +118,8 @@ async def chunk_work(
         stored=None if lines is None else (lines, chars),
         open_until=until if until is not None and until > utcnow() else None,
         consecutive_failures=failures or 0,
+        cache_key=key,
+        cached=cached,
     )
 
 
@@ -206,15 +223,17 @@ async def store_finished(
     """
     if not finished:
         return []
-    # The job rows first, in one order: a result's insert takes a key-share lock on its job,
-    # and one that later wants the row for its counters while another transaction waits
-    # to lock it (a budget reservation, say) would deadlock with it on PostgreSQL.
-    await session.execute(
-        select(JOBS.c.id)
-        .where(JOBS.c.id.in_(sorted({chunk.row["job_id"] for chunk in finished})))
-        .order_by(JOBS.c.id)
-        .with_for_update(key_share=True)
-    )
+    if (await session.connection()).dialect.name == "postgresql":
+        # The job rows first, in one order: a result's insert takes a key-share lock on its
+        # job, and one that later wants the row for its counters while another transaction
+        # waits to lock it (a budget reservation, say) would deadlock with it. SQLite has one
+        # writer at a time and no row locks: there the insert's write lock is enough.
+        await session.execute(
+            select(JOBS.c.id)
+            .where(JOBS.c.id.in_(sorted({chunk.row["job_id"] for chunk in finished})))
+            .order_by(JOBS.c.id)
+            .with_for_update(key_share=True)
+        )
     new_keys = await insert_new(
         session, ChunkResult, [chunk.row for chunk in finished], keys=["job_id", "index"]
     )

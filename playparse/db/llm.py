@@ -7,8 +7,8 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from playparse.db.locking import get_for_update
 from playparse.db.models import LlmCache, ProviderHealth, utcnow
@@ -29,11 +29,12 @@ def cache_key(
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-async def cached_answer(session: AsyncSession, *, key: str) -> dict[str, Any] | None:
+_CACHED_ANSWER = select(LlmCache.result).where(LlmCache.key == bindparam("key"))
+
+
+async def cached_answer(db: AsyncSession | AsyncConnection, *, key: str) -> dict[str, Any] | None:
     """The stored parse for this exact request, if one was kept."""
-    found: dict[str, Any] | None = await session.scalar(
-        select(LlmCache.result).where(LlmCache.key == key)
-    )
+    found: dict[str, Any] | None = (await db.execute(_CACHED_ANSWER, {"key": key})).scalar()
     return found
 
 

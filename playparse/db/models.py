@@ -150,6 +150,9 @@ class Chunk(Base):
     end: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     context: Mapped[dict[str, Any]]
+    # The response-cache key of an LLM job's chunk (playparse.db.llm.cache_key), computed when
+    # it is planned, so the chunk's read finds a cached answer in the same statement.
+    cache_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class ChunkResult(Base):

@@ -109,6 +109,11 @@ def configured_providers(settings: Settings | None = None) -> list[str]:
     return names
 
 
+def default_model(settings: Settings, provider: str) -> str | None:
+    """The model a job of `provider` uses when it names none (None: the provider has none)."""
+    return {"anthropic": settings.anthropic_model, "openai": settings.openai_model}.get(provider)
+
+
 def default_providers(settings: Settings | None = None) -> Providers:
     """The heuristic parser, and the LLM providers the settings configure."""
     providers: dict[str, Provider] = {HeuristicProvider.name: HeuristicProvider()}

@@ -26,7 +26,7 @@ from temporalio.client import Client
 from bench.fake_llm import Exchange, FakeLLM, hang, invalid, malformed, status, truncated
 from playparse import chunking, outline
 from playparse.config import Settings
-from playparse.db.models import ChunkResult, ProviderHealth
+from playparse.db.models import Chunk, ChunkResult, LlmCache, ProviderHealth
 from playparse.llm.pricing import cost_usd, estimate_tokens
 from playparse.llm.prompt import (
     DOCUMENT_CLOSE,
@@ -539,6 +539,7 @@ async def test_the_same_document_again_is_answered_from_the_cache(
     llm: FakeLLM,
     provider: str,
     no_secrets: NoSecrets,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     first = await finish(api, provider, concurrency=4)
     assert first["status"] == "completed", first["error"]
@@ -553,6 +554,14 @@ async def test_the_same_document_again_is_answered_from_the_cache(
         (await api.http.get(f"/api/jobs/{job['id']}/result")).json() for job in (first, again)
     ]
     assert results[0] == results[1]
+    # Planning gave every chunk the key the chunk activity stored its answer under, so the
+    # chunk's own read found the answer (no second lookup).
+    async with sessions() as session:
+        planned = set(
+            await session.scalars(select(Chunk.cache_key).where(Chunk.job_id == again["id"]))
+        )
+        stored = set(await session.scalars(select(LlmCache.key).where(LlmCache.key.in_(planned))))
+    assert len(planned) == first["chunks_total"] and planned == stored
 
     fresh = await finish(api, provider, concurrency=4, fresh="true")
     assert fresh["status"] == "completed", fresh["error"]
