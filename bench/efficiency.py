@@ -6,8 +6,9 @@ from the first chunk request's start to the last one's end, as the fake's log re
 - efficiency_c1, _c4, _c8: one long play (Emilia Galotti at chunk size 2000: 67 chunks) at
   L = 1 s and job concurrency C = 1, 4, 8; job_seconds_c* is the whole job, submit to completed.
 - efficiency_short: M = 200 chunks (chunk size 665), L = 0.1 s, C = 10, where orchestration
-  shows; printed with where each chunk's turnaround goes (Temporal history and the fake's log)
-  and the CPU each process used.
+  shows: the median E of three such jobs (efficiency_short_min and _max beside it), printed with
+  where each chunk's turnaround goes in the median job (Temporal history and the fake's log)
+  and the CPU each process used over the three.
 
 Each job waits for the previous one to finish; the fake's concurrency limit is C, so a window
 that overran it would show as 429s. A small job first warms the worker up, unmeasured.
@@ -48,6 +49,8 @@ SHORT_CHUNK_SIZE = 665
 SHORT_LATENCY_S = 0.1
 SHORT_CONCURRENCY = 10
 SHORT_TARGET = 0.80
+# Short jobs measured; efficiency_short is the median one.
+SHORT_JOBS = 3
 
 # The warm-up job: the play's opening, a few chunks.
 WARM_UP_CHARS = 8000
@@ -127,31 +130,41 @@ async def measure_long(service: Service, play: bytes) -> list[Row]:
 
 
 async def measure_short(service: Service, play: bytes) -> list[Row]:
+    """SHORT_JOBS jobs one after another; E is their median, as one job's E varies by about
+    0.1 between runs on this machine (each phase is mostly waiting for a busy event loop)."""
     pids = {
         "worker": service.worker.pid,
         "temporal": service.temporal_pid,
         "fake LLM": service.fake.pid,
         "bench+API": os.getpid(),
     }
+    runs: list[JobRun] = []
     with CpuMeter(pids) as cpu:
-        run = await run_job(
-            service,
-            play,
-            concurrency=SHORT_CONCURRENCY,
-            chunk_size=SHORT_CHUNK_SIZE,
-            latency=SHORT_LATENCY_S,
-        )
-    print(f"  short: {run.span.describe()}; job {run.job_seconds:.2f} s")
-    gaps = handover_gaps(run.calls, SHORT_CONCURRENCY)
-    phases = await chunk_phases(service.temporal, run.job_id, run.calls, wall_offset())
+        for _ in range(SHORT_JOBS):
+            run = await run_job(
+                service,
+                play,
+                concurrency=SHORT_CONCURRENCY,
+                chunk_size=SHORT_CHUNK_SIZE,
+                latency=SHORT_LATENCY_S,
+            )
+            print(f"  short: {run.span.describe()}; job {run.job_seconds:.2f} s")
+            runs.append(run)
+    median = sorted(runs, key=lambda run: run.span.efficiency)[len(runs) // 2]
+    gaps = handover_gaps(median.calls, SHORT_CONCURRENCY)
+    phases = await chunk_phases(service.temporal, median.job_id, median.calls, wall_offset())
     phases = {"handover (log)": gaps, **phases}
+    print("  phases of the median job:")
     for line in describe_phases(phases):
         print(f"    {line}")
     print(f"    {cpu.describe()}")
+    efficiencies = [run.span.efficiency for run in runs]
     return [
-        Row("efficiency_short", round(run.span.efficiency, 3), "ratio", SHORT_TARGET, "higher"),
-        Row("job_seconds_short", round(run.job_seconds, 2), "s", None, "lower"),
-        Row("short_overhead_ms", round(run.span.overhead_ms, 1), "ms/chunk", None, "lower"),
+        Row("efficiency_short", round(median.span.efficiency, 3), "ratio", SHORT_TARGET, "higher"),
+        Row("efficiency_short_min", round(min(efficiencies), 3), "ratio", None, "higher"),
+        Row("efficiency_short_max", round(max(efficiencies), 3), "ratio", None, "higher"),
+        Row("job_seconds_short", round(median.job_seconds, 2), "s", None, "lower"),
+        Row("short_overhead_ms", round(median.span.overhead_ms, 1), "ms/chunk", None, "lower"),
     ]
 
 
