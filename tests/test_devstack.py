@@ -50,8 +50,10 @@ class Stack:
         )
         deadline = time.monotonic() + timeout
         assert self.process.stdout is not None
+        output: list[str] = []
         while time.monotonic() < deadline:
             line = self.process.stdout.readline()
+            output.append(line)
             if line.startswith("playparse ready:"):
                 self.ready_line = line.strip()
                 # Keep reading so a chatty stack never blocks on a full pipe.
@@ -59,7 +61,9 @@ class Stack:
                 return
             if not line and self.process.poll() is not None:
                 break
-        raise AssertionError(f"stack did not become ready (exit {self.process.poll()})")
+        raise AssertionError(
+            f"stack did not become ready (exit {self.process.poll()}):\n{''.join(output)}"
+        )
 
     def stop(self) -> int:
         assert self.process is not None
