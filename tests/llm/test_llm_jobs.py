@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -19,14 +20,19 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from pydantic import SecretStr
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
+from temporalio.testing import ActivityEnvironment
 
+from activities.chunks import ChunkActivities
+from activities.jobs import JobActivities
+from activities.types import JobRef, ParseChunkInput
 from bench.fake_llm import Exchange, FakeLLM, hang, invalid, malformed, status, truncated
 from playparse import chunking, outline
 from playparse.config import Settings
 from playparse.db.models import Chunk, ChunkResult, LlmCache, ProviderHealth
+from playparse.llm.base import default_providers
 from playparse.llm.pricing import cost_usd, estimate_tokens
 from playparse.llm.prompt import (
     DOCUMENT_CLOSE,
@@ -37,7 +43,7 @@ from playparse.llm.prompt import (
 )
 from tests.api.test_jobs_api import submit, wait_until_final
 from tests.conftest import Api
-from tests.helpers import EXAMPLE
+from tests.helpers import EXAMPLE, create_job
 
 # SQLite alone: this file takes about a minute and a half, both databases would double that,
 # and the database layer is tested on both elsewhere.
@@ -568,6 +574,43 @@ async def test_the_same_document_again_is_answered_from_the_cache(
     assert len(llm.log) == 2 * first["chunks_total"]
     assert fresh["chunks_cached"] == 0 and fresh["input_tokens"] == first["input_tokens"]
     await no_secrets(first["id"], again["id"], fresh["id"])
+
+
+@each_provider
+async def test_chunks_planned_without_a_cache_key_look_their_answer_up(
+    llm: FakeLLM,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    provider: str,
+) -> None:
+    """Chunks planned before planning stored cache keys (NULL) still reuse cached answers."""
+    jobs = JobActivities(sessions, settings)
+    chunks = ChunkActivities(sessions, default_providers(settings), settings)
+    env = ActivityEnvironment()
+    # A text no other test sent, so the database's cache holds nothing for it yet.
+    content = f"{secrets.token_hex(8).upper()}\n\n{PLAY}".encode()
+
+    async def planned(*, keep_keys: bool) -> str:
+        job = await create_job(sessions, content, chunk_size=CHUNK_SIZE, provider=provider)
+        await env.run(jobs.extract_text, JobRef(job.id))
+        await env.run(jobs.plan_chunks, JobRef(job.id))
+        if not keep_keys:
+            async with sessions.begin() as session:
+                await session.execute(
+                    update(Chunk).where(Chunk.job_id == job.id).values(cache_key=None)
+                )
+        return job.id
+
+    first = await planned(keep_keys=True)
+    answered = await env.run(chunks.parse_chunk, ParseChunkInput(first, 0, provider))
+    assert len(llm.log) == 1
+    unkeyed = await planned(keep_keys=False)
+    again = await env.run(chunks.parse_chunk, ParseChunkInput(unkeyed, 0, provider))
+    assert len(llm.log) == 1
+    assert (again.lines, again.chars) == (answered.lines, answered.chars)
+    async with sessions() as session:
+        result = await session.get(ChunkResult, (unkeyed, 0))
+    assert result is not None and result.cached
 
 
 def _budget(provider: str, kind: str) -> dict[str, Any]:
