@@ -16,10 +16,11 @@ from concurrent.futures.process import BrokenProcessPool
 
 from playparse import chunking, outline
 
+# The play's outline and its chunks.
 Plan = tuple[outline.Outline, list[chunking.Chunk]]
 
 
-def plan_play(text: str, chunk_size: int) -> tuple[outline.Outline, list[chunking.Chunk]]:
+def plan_play(text: str, chunk_size: int) -> Plan:
     """The play's outline and its chunks (the front matter kept in the first chunk)."""
     play_outline = outline.scan(text)
     chunks = chunking.plan_chunks(
@@ -46,9 +47,7 @@ class PlanningProcesses:
             *(loop.run_in_executor(self._pool, plan_play, "", 1000) for _ in range(self._processes))
         )
 
-    async def plan(
-        self, text: str, chunk_size: int
-    ) -> tuple[outline.Outline, list[chunking.Chunk]]:
+    async def plan(self, text: str, chunk_size: int) -> Plan:
         """Plan in a child process; a dead process (killed, out of memory) is replaced."""
         try:
             return await asyncio.get_running_loop().run_in_executor(
