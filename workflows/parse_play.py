@@ -88,7 +88,7 @@ class ParsePlayWorkflow:
 
     @workflow.update
     def pause_job(self) -> Progress:
-        """Like the pause signal; once this returns, no further chunk starts."""
+        """Like the pause signal; once this returns, the workflow schedules no further chunk."""
         self._pause_requested = True
         return self._progress
 
