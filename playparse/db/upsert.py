@@ -19,7 +19,7 @@ async def insert_ignoring_conflicts(
 ) -> None:
     """Insert rows (all with the same columns), skipping those whose `keys` already exist."""
     if not rows:
-        return 0
+        return
     await session.execute(await _statement(session, model, keys), list(rows))
 
 
