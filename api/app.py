@@ -63,6 +63,7 @@ def create_app(
     if tracing:
         instrument_api(app)
     install_problem_handlers(app)
+    app.add_exception_handler(stream.NothingMoreToStream, stream.nothing_more_to_stream)
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.state.metrics = ops.Metrics()
     app.add_middleware(ops.MetricsMiddleware, metrics=app.state.metrics)

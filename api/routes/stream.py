@@ -7,7 +7,7 @@ import re
 from collections.abc import AsyncIterable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -33,10 +33,16 @@ _DIGITS = re.compile(r"[0-9]{1,19}")
 CheckSessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-async def streamed_job_id(job_id: str, session: CheckSessionDep, tenant: TenantDep) -> str:
-    """The job's id once it is known to exist for this tenant (404 otherwise)."""
-    job = await load_job(session, tenant, job_id)
-    return job.id
+class NothingMoreToStream(Exception):
+    """The job has ended and the client has all its events.
+
+    Answered with 204 No Content, which tells an EventSource to stop reconnecting: an empty
+    200 stream would have it reconnect every few seconds for as long as the page stays open.
+    """
+
+
+async def nothing_more_to_stream(request: Request, exc: Exception) -> Response:
+    return Response(status_code=204)
 
 
 def stream_start(
@@ -59,6 +65,22 @@ def stream_start(
     return int(value)
 
 
+async def streamed_job_id(
+    job_id: str,
+    start: Annotated[int, Depends(stream_start)],
+    session: CheckSessionDep,
+    tenant: TenantDep,
+) -> str:
+    """The job's id once it is known to exist for this tenant (404 otherwise) and to have
+    something left to stream."""
+    job = await load_job(session, tenant, job_id)
+    if JobStatus(job.status).is_final and not await jobs_repo.list_events(
+        session, job_id=job.id, after_id=start, limit=1
+    ):
+        raise NothingMoreToStream
+    return job.id
+
+
 def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
     return sessions
@@ -68,6 +90,7 @@ def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     "/{job_id}/stream",
     response_class=EventSourceResponse,
     responses={
+        204: {"description": "The job has ended and every event was sent already"},
         400: {"description": "Last-Event-ID is not an event id"},
         404: {"description": "No such job"},
     },
@@ -84,7 +107,7 @@ async def stream_job_events(
     Sends the stored events after Last-Event-ID (or `after`), then new ones as they are recorded,
     with a `: keep-alive` comment when idle; ends once the job is completed, failed or cancelled
     and every event up to then was sent. A job can be retried after it ended: reconnecting with
-    Last-Event-ID sends whatever is new.
+    Last-Event-ID sends whatever is new, and 204 when there is nothing new.
     """
     loop = asyncio.get_running_loop()
     last_id = start

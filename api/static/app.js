@@ -7,14 +7,15 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Follow a Server-Sent Events stream with fetch, which (unlike EventSource) hears every event
 // name and can send Last-Event-ID. Reconnects after a dropped connection; resolves when the
-// server ends the stream (unless `reconnect` is set) or answers with an error.
+// server ends the stream (unless `reconnect` is set), has nothing more to send (204) or
+// answers with an error.
 async function follow(url, onEvent, { lastId = null, reconnect = false } = {}) {
   let delay = 1000;
   for (;;) {
     try {
       const headers = lastId ? { "Last-Event-ID": String(lastId) } : {};
       const response = await fetch(url, { headers, cache: "no-store" });
-      if (!response.ok) return;
+      if (!response.ok || response.status === 204) return;
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";
       for (;;) {
