@@ -62,6 +62,8 @@ class ServiceOptions:
     worker_options: dict[str, Any] = field(default_factory=dict)
     # How many `python worker.py` processes poll the same task queues.
     workers: int = 1
+    # The playparse database; None: SQLite in the run's temp dir (the embedded default).
+    database_url: str | None = None
     # Run the worker under bench.worker_process --profile: SIGUSR1 starts a cProfile of it,
     # SIGUSR2 writes it here (`Service.profiling`).
     profile: Path | None = None
@@ -222,7 +224,7 @@ async def service_stack(options: ServiceOptions | None = None) -> AsyncIterator[
         )
         settings = Settings(
             data_dir=data_dir,
-            database_url=f"sqlite+aiosqlite:///{data_dir / 'playparse.db'}",
+            database_url=options.database_url or f"sqlite+aiosqlite:///{data_dir / 'playparse.db'}",
             temporal_address=server.address,
             task_queue="bench",
             api_host=host,

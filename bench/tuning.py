@@ -13,6 +13,12 @@ With --profile the worker of each variant is profiled over its trials (cProfile 
 loop thread) and the functions with the most own time are printed. Nothing is written to the
 results: these are experiments; bench/README.md records what they found.
 
+With --split K, K short jobs run at once, each with a window of C / K, so the same C calls are
+in flight as in one job but spread over K workflows.
+
+The postgresql variants need an empty database of their own (`createdb playparse_bench`, or
+PLAYPARSE_BENCH_POSTGRES_URL).
+
 With --first-request the variants are compared on bench.first_request instead (20 jobs one
 after another, submit to the first LLM request), with --many-jobs on bench.many_jobs (20 plays
 at once, provider concurrency 8, L = 0.5 s).
@@ -41,7 +47,14 @@ from bench.efficiency import (
 from bench.harness import EXAMPLE_PLAY, p50, p95
 from bench.procstat import CpuMeter, thread_cpu_seconds
 from bench.service import ServiceOptions, profiling, service_stack
-from bench.timeline import chunk_phases, describe_phases, handover_gaps, wall_offset
+from bench.timeline import (
+    calls_of,
+    chunk_phases,
+    describe_phases,
+    handover_gaps,
+    makespan,
+    wall_offset,
+)
 
 WAL_OFF_SYNC = ["journal_mode=wal", "synchronous=0"]
 # The dev server's shipped settings (playparse/devstack.py) switched back to Temporal's
@@ -49,6 +62,11 @@ WAL_OFF_SYNC = ["journal_mode=wal", "synchronous=0"]
 NO_EAGER = {"system.enableActivityEagerExecution": "false"}
 TRANSFER_RPS_20 = {"history.transferProcessorMaxPollRPS": "20"}
 POLLERS = {"max_concurrent_activity_task_polls": 10, "max_concurrent_workflow_task_polls": 10}
+
+# An empty database of its own (createdb playparse_bench), on the machine's PostgreSQL.
+BENCH_POSTGRES_URL = os.environ.get(
+    "PLAYPARSE_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/playparse_bench"
+)
 
 VARIANTS: dict[str, ServiceOptions] = {
     "baseline": ServiceOptions(),
@@ -58,6 +76,8 @@ VARIANTS: dict[str, ServiceOptions] = {
     "llm-extra-slots-0": ServiceOptions(llm_extra_slots=0),
     "llm-extra-slots-8": ServiceOptions(llm_extra_slots=8),
     "asyncio-loop": ServiceOptions(worker_options={"asyncio_loop": True}),
+    "postgresql": ServiceOptions(database_url=BENCH_POSTGRES_URL),
+    "postgresql-two-workers": ServiceOptions(database_url=BENCH_POSTGRES_URL, workers=2),
     "two-workers": ServiceOptions(workers=2),
     "switch-interval-1ms": ServiceOptions(worker_options={"switch_interval": 0.001}),
     "sqlite-synchronous-off": ServiceOptions(sqlite_pragmas=WAL_OFF_SYNC),
@@ -146,6 +166,32 @@ async def many_jobs_variant(name: str, options: ServiceOptions, outcome: Outcome
     )
 
 
+async def split_variant(name: str, options: ServiceOptions, jobs: int, outcome: Outcome) -> None:
+    """`jobs` short jobs at once, each with a window of C / jobs: the same C calls in flight as
+    one job, spread over as many workflows (is one workflow's history the limit?)."""
+    options = replace(options, llm_calls=max(options.llm_calls, SHORT_CONCURRENCY))
+    play = EXAMPLE_PLAY.read_bytes()
+    async with service_stack(options) as service:
+        await warm_up(service, play)
+        await service.configure_fake(latency=SHORT_LATENCY_S, concurrency=SHORT_CONCURRENCY)
+        submitted = [
+            await service.submit(
+                play,
+                filename=f"play-{i}.txt",
+                concurrency=SHORT_CONCURRENCY // jobs,
+                chunk_size=SHORT_CHUNK_SIZE,
+            )
+            for i in range(jobs)
+        ]
+        ended = await service.wait_final([each.job_id for each in submitted])
+        failed = [job_id for job_id, job in ended.items() if job["status"] != "completed"]
+        if failed:
+            raise RuntimeError(f"jobs that did not complete: {', '.join(failed)}")
+        span = makespan(calls_of(await service.fake_log()), SHORT_CONCURRENCY, SHORT_LATENCY_S)
+    outcome.efficiencies.append(span.efficiency)
+    print(f"{name}, {jobs} jobs of window {SHORT_CONCURRENCY // jobs}: {span.describe()}")
+
+
 async def _short(service, play):  # type: ignore[no-untyped-def]
     return await run_job(
         service,
@@ -207,6 +253,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--first-request", action="store_true")
     parser.add_argument("--many-jobs", action="store_true")
+    parser.add_argument(
+        "--split", type=int, default=None, metavar="K", help="K jobs at once, window C/K each"
+    )
     args = parser.parse_args()
     names = args.variant or list(VARIANTS)
     outcomes = {name: Outcome() for name in names}
@@ -216,11 +265,13 @@ def main() -> None:
                 asyncio.run(first_request_variant(name, VARIANTS[name], outcomes[name]))
             elif args.many_jobs:
                 asyncio.run(many_jobs_variant(name, VARIANTS[name], outcomes[name]))
+            elif args.split:
+                asyncio.run(split_variant(name, VARIANTS[name], args.split, outcomes[name]))
             else:
                 asyncio.run(
                     trial_variant(name, VARIANTS[name], args.trials, args.profile, outcomes[name])
                 )
-    if args.first_request or args.many_jobs:
+    if args.first_request or args.many_jobs or args.split:
         what = "p95 of each round, ms" if args.first_request else "E of each round"
         print(f"\nsummary ({what}):")
         for name, outcome in outcomes.items():
