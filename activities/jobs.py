@@ -52,6 +52,7 @@ class JobActivities:
         self._settings = settings
         # Without child processes planning runs in a thread (tests, small deployments).
         self._planner = planner
+        self._extractions = asyncio.Semaphore(settings.max_concurrent_extractions)
 
     async def _job(self, session: AsyncSession, job_id: str) -> Job:
         job = await jobs_repo.get_job(session, job_id=job_id)
@@ -82,6 +83,7 @@ class JobActivities:
                     fmt=DocumentFormat(job.format),
                     timeout_s=self._settings.extraction_timeout_s,
                     memory_mb=self._settings.extraction_memory_mb,
+                    processes=self._extractions,
                 )
             )
             if not extracted.text.strip():

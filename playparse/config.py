@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     # Extraction limits: a hostile file must not hang or exhaust a worker.
     extraction_timeout_s: float = Field(default=60.0, gt=0)
     extraction_memory_mb: int = Field(default=1024, ge=64)
+    # PDF and DOCX parsing processes a worker runs at once (each up to extraction_memory_mb);
+    # more extractions wait their turn. Four keep the wait behind hostile files that use their
+    # whole timeout well inside the extraction activity's 5 minutes.
+    max_concurrent_extractions: int = Field(default=4, ge=1)
 
     # Worker.
     max_concurrent_activities: int = Field(default=16, ge=1)

@@ -7,6 +7,7 @@ text, parsing PDF and DOCX in a separate, resource-limited process (see `sandbox
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 
 from playparse.extraction.detect import DocumentFormat, detect_format
@@ -39,6 +40,7 @@ async def extract(
     fmt: DocumentFormat | None = None,
     timeout_s: float = 60.0,
     memory_mb: int = 1024,
+    processes: asyncio.Semaphore | None = None,
 ) -> Extracted:
     """Turn a document's bytes into normalised text without blocking the event loop.
 
@@ -50,6 +52,9 @@ async def extract(
         fmt: the format if already known; detected from the content when None.
         timeout_s: time allowed for parsing one PDF or DOCX.
         memory_mb: memory allowed for parsing one PDF or DOCX.
+        processes: held while a PDF or DOCX is parsed, so that the caller bounds how many
+            child processes (and how much memory) its extractions take at once; the wait for
+            it is not part of `timeout_s`.
 
     Returns:
         The normalised text, the format, the page count (PDF only) and the encoding (text only).
@@ -83,7 +88,10 @@ async def extract(
             text, encoding = await asyncio.to_thread(_decode, data)
         pages = None
     else:
-        text, pages = await run_sandboxed(data, fmt.value, timeout_s=timeout_s, memory_mb=memory_mb)
+        async with processes or contextlib.nullcontext():
+            text, pages = await run_sandboxed(
+                data, fmt.value, timeout_s=timeout_s, memory_mb=memory_mb
+            )
         encoding = None
     if not text.strip():
         raise EmptyDocument("The file contains no text, only whitespace.")

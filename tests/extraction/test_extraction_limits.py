@@ -83,3 +83,30 @@ async def test_the_event_loop_keeps_running_while_a_document_is_parsed() -> None
             await ticker
     assert extracted.pages is not None and extracted.pages > 20
     assert len(gaps) > 10 and max(gaps) < 0.1
+
+
+async def test_extractions_beyond_the_callers_processes_wait_their_turn() -> None:
+    processes = asyncio.Semaphore(2)
+    most = 0
+
+    async def watch() -> None:
+        nonlocal most
+        while True:
+            most = max(most, len(sandbox_children()))
+            await asyncio.sleep(0.02)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        results = await asyncio.gather(
+            *(extract(play_pdf(40), processes=processes, timeout_s=30) for _ in range(4)),
+            extract(b"HAMLET. To be, or not to be.\n", processes=processes),
+        )
+    finally:
+        watcher.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await watcher
+    assert most == 2, "at most two parsing processes, and both were used"
+    assert all(r.pages is not None and r.pages > 3 for r in results[:4])
+    # Plain text is decoded in this process and never waits for a parsing process.
+    assert results[4].text.startswith("HAMLET.")
+    assert sandbox_children() == []
