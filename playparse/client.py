@@ -273,6 +273,10 @@ class PlayparseClient:
         timeout = httpx.Timeout(self._http.timeout.connect, read=STREAM_READ_TIMEOUT_S)
         path = f"/api/jobs/{job_id}/stream"
         with self._http.stream("GET", path, headers=headers, timeout=timeout) as response:
+            if response.status_code == 204:
+                # The job has ended and every event up to then was sent already.
+                yield None
+                return
             if response.status_code >= 400:
                 response.read()
                 error = _problem_error(response)

@@ -14,6 +14,7 @@ import pytest
 from temporalio.worker import Worker
 
 from api.routes import stream as stream_route
+from playparse.client import PlayparseClient
 from playparse.db import jobs as jobs_repo
 from tests.api.test_jobs_api import PROBLEM, submit, wait_until_final
 from tests.conftest import Api
@@ -129,6 +130,15 @@ async def test_reconnecting_with_last_event_id_sends_exactly_the_rest(
     ):
         done = await api.http.get(f"/api/jobs/{job['id']}/stream", **seen)
         assert done.status_code == 204 and done.content == b""
+    # The playparse client (and `playparse watch`) takes that as the end of the stream.
+    client = PlayparseClient(api.url)
+    try:
+        rest_of_it = await asyncio.to_thread(
+            lambda: list(client.events(job["id"], last_event_id=str(events[-1]["id"])))
+        )
+    finally:
+        client.close()
+    assert rest_of_it == []
 
 
 async def test_an_idle_stream_keeps_alive_and_stops_when_the_client_leaves(
