@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import secrets
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from playparse import schema
 from playparse.db.models import Act, Character, Line, Play, Scene
+
+CHARACTERS = cast(Table, Character.__table__)
+ACTS = cast(Table, Act.__table__)
+SCENES = cast(Table, Scene.__table__)
+LINES = cast(Table, Line.__table__)
 
 
 def new_play_id() -> str:
@@ -41,45 +47,56 @@ async def save_playbook(
     )
     session.add(play)
     await session.flush()
-    session.add_all(
-        Character(
-            play_id=play.id,
-            key=character.id,
-            position=position,
-            name=character.name,
-            aliases=list(character.aliases),
-            description=character.description,
+    # The rows below go in as Core inserts with parameter lists: through the ORM's unit of
+    # work, a play of 1,200 lines took 0.6 s of the worker's event loop to save.
+    if playbook.characters:
+        await session.execute(
+            insert(CHARACTERS),
+            [
+                {
+                    "play_id": play.id,
+                    "key": character.id,
+                    "position": position,
+                    "name": character.name,
+                    "aliases": list(character.aliases),
+                    "description": character.description,
+                }
+                for position, character in enumerate(playbook.characters)
+            ],
         )
-        for position, character in enumerate(playbook.characters)
-    )
-    await session.flush()
+    lines: list[dict[str, object]] = []
     for act_position, act in enumerate(playbook.acts):
-        act_row = Act(play_id=play.id, position=act_position, number=act.number, title=act.title)
-        session.add(act_row)
-        await session.flush()
+        act_id = await session.scalar(
+            insert(ACTS)
+            .values(play_id=play.id, position=act_position, number=act.number, title=act.title)
+            .returning(ACTS.c.id)
+        )
         for scene_position, scene in enumerate(act.scenes):
-            scene_row = Scene(
-                play_id=play.id,
-                act_id=act_row.id,
-                position=scene_position,
-                number=scene.number,
-                title=scene.title,
-                setting=scene.setting,
-            )
-            session.add(scene_row)
-            await session.flush()
-            session.add_all(
-                Line(
+            scene_id = await session.scalar(
+                insert(SCENES)
+                .values(
                     play_id=play.id,
-                    scene_id=scene_row.id,
-                    position=position,
-                    kind=item.type,
-                    character_keys=list(item.character_ids) if item.type == "line" else [],
-                    text=item.text,
+                    act_id=act_id,
+                    position=scene_position,
+                    number=scene.number,
+                    title=scene.title,
+                    setting=scene.setting,
                 )
+                .returning(SCENES.c.id)
+            )
+            lines += (
+                {
+                    "play_id": play.id,
+                    "scene_id": scene_id,
+                    "position": position,
+                    "kind": item.type,
+                    "character_keys": list(item.character_ids) if item.type == "line" else [],
+                    "text": item.text,
+                }
                 for position, item in enumerate(scene.items)
             )
-    await session.flush()
+    if lines:
+        await session.execute(insert(LINES), lines)
     return play
 
 
