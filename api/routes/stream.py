@@ -42,6 +42,7 @@ class NothingMoreToStream(Exception):
 
 
 async def nothing_more_to_stream(request: Request, exc: Exception) -> Response:
+    """The answer to NothingMoreToStream (registered in api.app)."""
     return Response(status_code=204)
 
 
