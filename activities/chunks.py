@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -23,7 +24,7 @@ from playparse.errors import PlayparseError
 from playparse.jobs import JobError, JobStatus
 from playparse.llm.base import LLM_PROVIDERS, Provider, ProviderError, ProviderResult, Providers
 from playparse.llm.pricing import cost_usd, estimate_tokens
-from playparse.llm.prompt import PROMPT_VERSION, prompt_size
+from playparse.llm.prompt import PROMPT_VERSION, join_to_previous, prompt_size
 from playparse.schema import ChunkContext, ChunkParse
 
 
@@ -97,6 +98,8 @@ class ChunkActivities:
             except BaseException:
                 await self._release_budget(input.job_id, reserved)
                 raise
+        if llm:
+            result = replace(result, parse=join_to_previous(result.parse, context, work.text))
         lines = [item for item in result.parse.items if item.type == "line"]
         chars = sum(
             len(item.text) for item in result.parse.items if item.type in ("line", "direction")

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from playparse.errors import ParseError
+from playparse.heuristic_context import item_open, line_joint
 from playparse.schema import CastEntry, ChunkContext, ChunkParse, ParsedItem
 
 # Part of the cache key: a change to the prompt or the schema must not reuse old answers.
@@ -170,6 +171,25 @@ def read_output(raw: str | dict[str, Any] | None) -> ChunkParse:
             for item in output.items
         ],
     )
+
+
+def join_to_previous(parse: ChunkParse, context: ChunkContext, text: str) -> ChunkParse:
+    """Mark a model's answer as carrying on the item open where its chunk begins.
+
+    The model sees its chunk alone, so its answer cannot say that the first item goes on with
+    the speech or direction the chunk boundary cut; the outline's context says whether one was
+    open there. Assembly then joins the two when they are the same kind of item with the same
+    speakers, as it does for the offline parser's chunks.
+    """
+    if not parse.items:
+        return parse
+    if context.line_prefix is not None:
+        # The chunk starts inside a line: the first item is that line's rest.
+        return parse.model_copy(update={"continues_previous": True, "line_joint": line_joint(text)})
+    if not item_open(context) or text.lstrip(" \t").startswith("\n"):
+        # Nothing open, or a blank line ends it before the chunk's first item.
+        return parse
+    return parse.model_copy(update={"continues_previous": True})
 
 
 def split_text(text: str) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from playparse.llm.prompt import (
     DOCUMENT_CLOSE,
     DOCUMENT_OPEN,
     InvalidOutput,
+    join_to_previous,
     output_schema,
     read_output,
     split_text,
@@ -156,6 +157,28 @@ async def test_a_piece_too_small_to_split_fails_readably() -> None:
 def test_split_text_cuts_at_the_line_break_nearest_the_middle() -> None:
     assert split_text("aaaa\nbb\ncccccc\n") == ("aaaa\nbb\n", "cccccc\n")
     assert split_text("no breaks here") == ("no brea", "ks here")
+
+
+def test_an_answer_carries_on_the_item_open_where_its_chunk_begins() -> None:
+    parse = read_output(json.dumps(answer_for("goes on, my lord.\nBERT. And I?", "ANNA")))
+    inside_speech = ChunkContext(index=3, open_speakers=["ANNA"], item_open=True)
+
+    joined = join_to_previous(parse, inside_speech, "goes on, my lord.\nBERT. And I?\n")
+    assert joined.continues_previous and joined.line_joint is None
+    assert joined.items == parse.items
+
+    # Nothing open where the chunk begins, or a blank line closing it first: a new item.
+    closed = ChunkContext(index=3, open_speakers=["ANNA"], item_open=False)
+    assert not join_to_previous(parse, closed, "ANNA. Again.\n").continues_previous
+    assert not join_to_previous(parse, inside_speech, "\nBERT. And I?\n").continues_previous
+    assert not join_to_previous(read_output(json.dumps(answer_for(""))), inside_speech, "").items
+
+    # A chunk that starts inside a line goes on with that line, joined by the spaces at the cut.
+    mid_line = ChunkContext(index=3, open_speakers=["ANNA"], line_prefix="ANNA. It ")
+    cut_between_words = join_to_previous(parse, mid_line, " goes on, my lord.")
+    assert cut_between_words.continues_previous and cut_between_words.line_joint == " "
+    cut_inside_a_word = join_to_previous(parse, mid_line, "oes on, my lord.")
+    assert cut_inside_a_word.line_joint == ""
 
 
 def _response(status: int, headers: dict[str, str] | None = None) -> httpx.Response:
