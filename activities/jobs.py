@@ -117,11 +117,18 @@ class JobActivities:
             else self._planner.plan(text, job.chunk_size)
         )
         play_outline, chunks = await heartbeating(planning)
+        # LLM chunks carry the key their answer is cached under, so the chunk's read finds it.
+        llm = job.provider in LLM_PROVIDERS
+        model = (job.model or default_model(self._settings, job.provider) or "") if llm else ""
         rows = []
-        model = job.model or default_model(self._settings, job.provider)
         for chunk in chunks:
             chunk_text = text[chunk.start : chunk.end]
             context = play_outline.context_at(chunk.start, chunk.index).model_dump(mode="json")
+            key = (
+                llm_repo.cache_key(job.provider, model, PROMPT_VERSION, chunk_text, context)
+                if llm
+                else None
+            )
             rows.append(
                 {
                     "index": chunk.index,
@@ -129,11 +136,7 @@ class JobActivities:
                     "end": chunk.end,
                     "sha256": hashlib.sha256(chunk_text.encode()).hexdigest(),
                     "context": context,
-                    "cache_key": llm_repo.cache_key(
-                        job.provider, model or "", PROMPT_VERSION, chunk_text, context
-                    )
-                    if job.provider in LLM_PROVIDERS
-                    else None,
+                    "cache_key": key,
                 }
             )
         async with self._sessions.begin() as session:
