@@ -9,6 +9,9 @@ from the first chunk request's start to the last one's end, as the fake's log re
   shows: the median E of three such jobs (efficiency_short_min and _max beside it), printed with
   where each chunk's turnaround goes in the median job (Temporal history and the fake's log)
   and the CPU each process used over the three.
+- efficiency_short_bare_temporal: after each short job, a bare Temporal workflow sends the same
+  200 requests, 10 at a time, with no database or SDK work (bench.bare_temporal); the median
+  of its three runs, and efficiency_short_of_bare, the service's figure as a fraction of it.
 
 Each job waits for the previous one to finish; the fake's concurrency limit is C, so a window
 that overran it would show as 429s. A small job first warms the worker up, unmeasured.
@@ -20,11 +23,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bench.bare_temporal import BareReference, bare_reference
 from bench.harness import EXAMPLE_PLAY, Row, show, write_results
 from bench.procstat import CpuMeter
 from bench.service import Service, ServiceOptions, service_stack
@@ -131,41 +136,82 @@ async def measure_long(service: Service, play: bytes) -> list[Row]:
 
 async def measure_short(service: Service, play: bytes) -> list[Row]:
     """SHORT_JOBS jobs one after another; E is their median, as one job's E varies by about
-    0.1 between runs on this machine (each phase is mostly waiting for a busy event loop)."""
-    pids = {
-        "worker": service.worker.pid,
-        "temporal": service.temporal_pid,
-        "fake LLM": service.fake.pid,
-        "bench+API": os.getpid(),
-    }
+    0.1 between runs on this machine (each phase is mostly waiting for a busy event loop).
+
+    After each job the same calls go through a bare Temporal workflow (bench.bare_temporal),
+    so both figures come from the same minutes of the machine."""
     runs: list[JobRun] = []
-    with CpuMeter(pids) as cpu:
+    bare: list[Makespan] = []
+    cpu = CpuMeter(
+        {
+            "worker": service.worker.pid,
+            "temporal": service.temporal_pid,
+            "fake LLM": service.fake.pid,
+            "bench+API": os.getpid(),
+        }
+    )
+    reference: BareReference | None = None
+    async with contextlib.AsyncExitStack() as stack:
         for _ in range(SHORT_JOBS):
-            run = await run_job(
-                service,
-                play,
-                concurrency=SHORT_CONCURRENCY,
-                chunk_size=SHORT_CHUNK_SIZE,
-                latency=SHORT_LATENCY_S,
-            )
+            with cpu:
+                run = await run_job(
+                    service,
+                    play,
+                    concurrency=SHORT_CONCURRENCY,
+                    chunk_size=SHORT_CHUNK_SIZE,
+                    latency=SHORT_LATENCY_S,
+                )
             print(f"  short: {run.span.describe()}; job {run.job_seconds:.2f} s")
             runs.append(run)
+            if reference is None:
+                reference = await stack.enter_async_context(bare_reference(service))
+                bare_cpu = CpuMeter(
+                    {
+                        "bare worker": reference.pid,
+                        "temporal": service.temporal_pid,
+                        "fake LLM": service.fake.pid,
+                        "bench": os.getpid(),
+                    }
+                )
+            with bare_cpu:
+                span = await reference.run(window=SHORT_CONCURRENCY, latency=SHORT_LATENCY_S)
+            print(f"  bare Temporal: {span.describe()}")
+            bare.append(span)
     median = sorted(runs, key=lambda run: run.span.efficiency)[len(runs) // 2]
+    bare_median = sorted(bare, key=lambda span: span.efficiency)[len(bare) // 2]
     gaps = handover_gaps(median.calls, SHORT_CONCURRENCY)
     phases = await chunk_phases(service.temporal, median.job_id, median.calls, wall_offset())
     phases = {"handover (log)": gaps, **phases}
     print("  phases of the median job:")
     for line in describe_phases(phases):
         print(f"    {line}")
-    print(f"    {cpu.describe()}")
+    chunks = sum(run.span.chunks for run in runs)
+    print(f"    service: {cpu.describe()}; {per_chunk_ms(cpu, chunks)}")
+    bare_chunks = sum(span.chunks for span in bare)
+    print(f"    bare Temporal: {bare_cpu.describe()}; {per_chunk_ms(bare_cpu, bare_chunks)}")
     efficiencies = [run.span.efficiency for run in runs]
+    of_bare = median.span.efficiency / bare_median.efficiency
     return [
         Row("efficiency_short", round(median.span.efficiency, 3), "ratio", SHORT_TARGET, "higher"),
         Row("efficiency_short_min", round(min(efficiencies), 3), "ratio", None, "higher"),
         Row("efficiency_short_max", round(max(efficiencies), 3), "ratio", None, "higher"),
         Row("job_seconds_short", round(median.job_seconds, 2), "s", None, "lower"),
         Row("short_overhead_ms", round(median.span.overhead_ms, 1), "ms/chunk", None, "lower"),
+        Row(
+            "efficiency_short_bare_temporal",
+            round(bare_median.efficiency, 3),
+            "ratio",
+            None,
+            "higher",
+        ),
+        Row("efficiency_short_of_bare", round(of_bare, 3), "ratio", None, "higher"),
     ]
+
+
+def per_chunk_ms(cpu: CpuMeter, chunks: int) -> str:
+    """The meter's CPU per chunk, in all and by process."""
+    parts = ", ".join(f"{name} {1000 * s / chunks:.1f}" for name, s in cpu.used.items())
+    return f"per chunk {1000 * sum(cpu.used.values()) / chunks:.1f} ms ({parts})"
 
 
 async def measure(only: str | None = None, options: ServiceOptions | None = None) -> list[Row]:

@@ -112,7 +112,8 @@ class CpuMeter:
     """CPU seconds each named process used between entering and leaving the block.
 
     `others` is what the rest of the machine used meanwhile (other sessions' tests, say): the
-    figures of a run with much of it are worth less.
+    figures of a run with much of it are worth less. Entered again, the meter adds the new
+    block to its totals, so interleaved runs of two kinds can each have their own.
     """
 
     def __init__(self, pids: dict[str, int]) -> None:
@@ -131,10 +132,12 @@ class CpuMeter:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.wall = time.monotonic() - self._wall
-        self.used = {name: cpu_seconds(pid) - self._start[name] for name, pid in self.pids.items()}
+        self.wall += time.monotonic() - self._wall
+        used = {name: cpu_seconds(pid) - self._start[name] for name, pid in self.pids.items()}
+        for name, seconds in used.items():
+            self.used[name] = self.used.get(name, 0.0) + seconds
         machine = machine_cpu_seconds() - self._machine
-        self.others = max(0.0, machine - sum(self.used.values()))
+        self.others += max(0.0, machine - sum(used.values()))
 
     def describe(self) -> str:
         parts = [f"{name} {seconds:.2f} s" for name, seconds in self.used.items()]
