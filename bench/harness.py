@@ -70,17 +70,22 @@ def write_results(rows: Sequence[Row], results_dir: Path = RESULTS_DIR) -> Path:
     """Merge `rows` into latest.json by name and regenerate latest.md; returns latest.json.
 
     Rows of other benchmarks already in the file are kept in their place; a row with a known
-    name replaces the old one, a new name is appended.
+    name replaces the old one, a new name goes in after the row that precedes it in `rows`
+    (at the end when it comes first), so a benchmark's rows stay together.
     """
     results_dir.mkdir(parents=True, exist_ok=True)
     path = results_dir / "latest.json"
-    merged: dict[str, dict[str, Any]] = {}
+    table: list[dict[str, Any]] = []
     if path.exists():
-        for row in json.loads(path.read_text(encoding="utf-8")):
-            merged[row["name"]] = row
-    for row in rows:
-        merged[row.name] = row.as_dict()
-    table = list(merged.values())
+        table = json.loads(path.read_text(encoding="utf-8"))
+    for previous, row in zip([None, *rows], rows, strict=False):
+        names = [entry["name"] for entry in table]
+        if row.name in names:
+            table[names.index(row.name)] = row.as_dict()
+        elif previous is not None and previous.name in names:
+            table.insert(names.index(previous.name) + 1, row.as_dict())
+        else:
+            table.append(row.as_dict())
     _replace(path, json.dumps(table, indent=2, ensure_ascii=False) + "\n")
     _replace(results_dir / "latest.md", render_markdown(table))
     return path
