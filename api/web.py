@@ -19,8 +19,8 @@ from starlette.responses import Response
 from api.problems import Problem
 from api.routes.jobs import create_job
 from playparse import render
-from playparse.cli import event_summary
 from playparse.config import Settings
+from playparse.jobs import event_summary
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class JobStatus(StrEnum):
@@ -97,3 +98,28 @@ def progress_percent(chunks_done: int, chunks_total: int, status: JobStatus) -> 
     if chunks_total <= 0:
         return 0
     return min(99, (100 * chunks_done) // chunks_total)
+
+
+def event_summary(kind: str, d: dict[str, Any]) -> str:
+    """A few words on what a job event says, e.g. "chunk 12/53  41 lines" (CLI and web page)."""
+    if kind == "chunk":
+        return f"chunk {d.get('chunks_done')}/{d.get('chunks_total')}  {d.get('lines')} lines"
+    if kind in ("started", "stage"):
+        return str(d.get("stage", ""))
+    if kind == "submitted":
+        return f"{d.get('filename')} ({d.get('format')}, {d.get('bytes')} bytes)"
+    if kind == "planned":
+        return f"{d.get('chunks')} chunks, {d.get('chars')} characters"
+    if kind == "retrying":
+        return f"chunk {d.get('chunk')} attempt {d.get('attempt')} failed: {d.get('error')}"
+    if kind == "recovered":
+        return f"chunk {d.get('chunk')} succeeded on attempt {d.get('attempt')}"
+    if kind == "completed" and "title" in d:
+        return f"{d.get('title')}: {d.get('lines')} lines, play {d.get('play_id')}"
+    if kind == "failed" and ("message" in d or "reason" in d):
+        return str(d.get("message") or d.get("reason"))
+    if kind == "cancelled" and "chunks_done" in d:
+        return f"after {d['chunks_done']} chunks"
+    if kind == "retried":
+        return f"run {d.get('run')} (was {d.get('previous')})"
+    return "  ".join(f"{key}={value}" for key, value in d.items())

@@ -23,6 +23,7 @@ from temporalio.worker import Worker
 from typer.testing import CliRunner
 
 from playparse import cli as cli_module
+from playparse.cli import base as cli_base
 from playparse.client import PlayparseClient, ServerSentEvent, SSEDecoder
 from tests.api.test_job_control import Instrumented, provider, worker  # noqa: F401
 from tests.conftest import Api, free_port
@@ -327,8 +328,8 @@ def test_watch_opens_the_stream_again_when_it_ends_before_the_job(
         return httpx.Response(200, json={"id": "job_1", "status": next(status), "error": None})
 
     monkeypatch.setattr(
-        cli_module,
-        "_client",
+        cli_base,
+        "client",
         lambda: PlayparseClient("http://api.test", transport=httpx.MockTransport(answer)),
     )
     watched = CliRunner().invoke(cli_module.app, ["watch", "job_1", "-o", "json"])

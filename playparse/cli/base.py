@@ -1,0 +1,90 @@
+"""What every `playparse` command shares: the app, its consoles, exit codes and API calls."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from enum import IntEnum, StrEnum
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from playparse.client import ApiError, PlayparseClient, Unreachable
+
+app = typer.Typer(
+    help="Parse theatre plays into structured playbooks with durable jobs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+FINAL = {"completed", "failed", "cancelled"}
+T = TypeVar("T")
+
+
+class Exit(IntEnum):
+    """Exit codes, documented in the README."""
+
+    OK = 0
+    JOB_FAILED = 1
+    USAGE = 2
+    NOT_FOUND = 3
+    UNREACHABLE = 4
+
+
+class Output(StrEnum):
+    text = "text"
+    json = "json"
+
+
+OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="text or json")]
+
+
+def client() -> PlayparseClient:
+    return PlayparseClient(os.environ.get("PLAYPARSE_URL", DEFAULT_URL))
+
+
+def fail(error: ApiError) -> typer.Exit:
+    """Show the error as one line on stderr; the exit code says what kind it was."""
+    message = error.detail
+    allowed = error.problem.get("allowed_actions")
+    if error.status == 409 and isinstance(allowed, list):
+        message += f" (allowed: {', '.join(str(a) for a in allowed) or 'none'})"
+    elif error.status and error.status >= 500:
+        message += f" (HTTP {error.status})"
+    err.print(f"[red]error:[/red] {escape(message)}")
+    if isinstance(error, Unreachable):
+        return typer.Exit(Exit.UNREACHABLE)
+    if error.status in (404, 409):
+        return typer.Exit(Exit.NOT_FOUND)
+    return typer.Exit(Exit.USAGE if error.status and error.status < 500 else Exit.UNREACHABLE)
+
+
+def call(action: Callable[[PlayparseClient], T]) -> T:
+    """Run one exchange with the API, turning its errors into an exit."""
+    with client() as api:
+        try:
+            return action(api)
+        except ApiError as error:
+            raise fail(error) from None
+
+
+def say(line: str) -> None:
+    """One line of data on stdout, printed as is (no markup, no emoji codes)."""
+    out.print(line, markup=False, emoji=False)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def usage_error(message: str) -> typer.Exit:
+    """Show a usage error on stderr; raise what this returns."""
+    err.print(f"[red]error:[/red] {escape(message)}")
+    return typer.Exit(Exit.USAGE)
