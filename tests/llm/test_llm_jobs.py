@@ -752,8 +752,13 @@ async def test_the_request_rate_holds_across_parallel_chunks(
     await no_secrets(job["id"])
     starts = sorted(e.started for e in llm.log)
     assert len(starts) == job["chunks_total"] >= 8
+    shown = " ".join(f"{t - starts[0]:.3f}" for t in starts)
+    # Two a second, as a token bucket gives them: the first two may start together, and a
+    # request reaches the fake a few ms after its activity started, so a one-second window
+    # can hold up to four; without the limit all eight of the window would start at once.
     busiest = max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts)
-    assert busiest <= 3, " ".join(f"{t - starts[0]:.3f}" for t in starts)
+    assert busiest <= 4, shown
+    assert starts[-1] - starts[0] >= (len(starts) - 2) / 2.0 - 0.25, shown
 
 
 @each_provider
