@@ -45,13 +45,16 @@ class BareReference:
     def pid(self) -> int:
         return self.child.pid
 
-    async def run(self, *, window: int, latency: float, calls: int | None = None) -> Makespan:
-        """Replay `calls` requests (all of them by default), `window` at a time, L = latency."""
+    async def run(
+        self, *, window: int, latency: float, calls: int | None = None, **shape: Any
+    ) -> Makespan:
+        """Replay `calls` requests (all of them by default), `window` at a time, L = latency;
+        `shape` sets WindowInput's other fields."""
         calls = self.chunks if calls is None else calls
         await self.service.configure_fake(latency=latency, concurrency=window)
         await self.service.temporal.execute_workflow(
             BareWindowWorkflow.run,
-            WindowInput(calls=calls, window=window),
+            WindowInput(calls=calls, window=window, **shape),
             id=f"bare-{uuid.uuid4().hex[:12]}",
             task_queue=TASK_QUEUE,
         )

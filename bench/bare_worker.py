@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from temporalio import activity, workflow
+from temporalio.common import Priority
 
 with workflow.unsafe.imports_passed_through():
     import httpx
@@ -41,6 +42,11 @@ SLOTS = 16
 class WindowInput:
     calls: int
     window: int
+    # The shape of the service's chunk activities, one part at a time (bench.tuning --bare):
+    # their own task queue (the worker's second queue), a heartbeat timeout, a priority.
+    own_queue: bool = False
+    heartbeat_s: float | None = None
+    priority: int | None = None
 
 
 @workflow.defn(name="BareWindow")
@@ -52,20 +58,30 @@ class BareWindowWorkflow:
         while waiting or running:
             while waiting and len(running) < input.window:
                 index = waiting.pop(0)
-                running.add(
-                    asyncio.create_task(
-                        workflow.execute_activity(
-                            "send_recorded",
-                            index,
-                            start_to_close_timeout=timedelta(seconds=60),
-                        )
-                    )
-                )
+                running.add(asyncio.create_task(self._send(input, index)))
             done, pending = await workflow.wait(running, return_when=asyncio.FIRST_COMPLETED)
             running = set(pending)
             for task in done:
                 task.result()
         return input.calls
+
+    async def _send(self, input: WindowInput, index: int) -> None:
+        queue = activity_queue(workflow.info().task_queue) if input.own_queue else None
+        heartbeat = timedelta(seconds=input.heartbeat_s) if input.heartbeat_s else None
+        priority = Priority(priority_key=input.priority) if input.priority else Priority.default
+        await workflow.execute_activity(
+            "send_recorded",
+            index,
+            task_queue=queue,
+            start_to_close_timeout=timedelta(seconds=60),
+            heartbeat_timeout=heartbeat,
+            priority=priority,
+        )
+
+
+def activity_queue(task_queue: str) -> str:
+    """The worker's second task queue, with the activity alone (no eager start from there)."""
+    return f"{task_queue}-activities"
 
 
 class RecordedRequests:
@@ -94,7 +110,13 @@ async def serve(address: str, task_queue: str, requests: list[dict[str, Any]], o
         activities=[recorded.send],
         max_concurrent_activities=SLOTS,
     )
-    async with worker:
+    activities = Worker(
+        client,
+        task_queue=activity_queue(task_queue),
+        activities=[recorded.send],
+        max_concurrent_activities=SLOTS,
+    )
+    async with worker, activities:
         print(READY, flush=True)
         await asyncio.Event().wait()
 

@@ -3,6 +3,7 @@
     python -m bench.tuning [--trials N] [--rounds R] [--variant NAME ...] [--profile]
     python -m bench.tuning --first-request [--rounds R] [--variant NAME ...]
     python -m bench.tuning --many-jobs [--rounds R] [--variant NAME ...]
+    python -m bench.tuning --bare [--trials N] [--rounds R]
 
 Each variant gets a fresh service (bench.service) that differs from the shipped configuration
 only as named below, a warm-up job, then `trials` short jobs (M = 200, L = 0.1 s, C = 10); it
@@ -12,6 +13,10 @@ meanwhile (other sessions' tests) biases no variant; a summary closes the run.
 With --profile the worker of each variant is profiled over its trials (cProfile of its event
 loop thread) and the functions with the most own time are printed. Nothing is written to the
 results: these are experiments; bench/README.md records what they found.
+
+With --bare, the bare Temporal workflow of bench.bare_temporal replays one short job's requests
+in each of BARE_SHAPES (the service's chunk activity options, one at a time), taking turns,
+`trials` runs per shape and round, and prints E and the CPU per chunk of each shape.
 
 With --split K, K short jobs run at once, each with a window of C / K, so the same C calls are
 in flight as in one job but spread over K workflows.
@@ -35,8 +40,10 @@ import statistics
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from bench import first_request, many_jobs
+from bench.bare_temporal import bare_reference
 from bench.efficiency import (
     SHORT_CHUNK_SIZE,
     SHORT_CONCURRENCY,
@@ -91,6 +98,17 @@ VARIANTS: dict[str, ServiceOptions] = {
     "no-eager-activities": ServiceOptions(
         worker_options={"disable_eager_activity_execution": True}
     ),
+}
+
+
+# The bare workflow of bench.bare_temporal, given one part of the service's chunk activities
+# at a time (--bare): which of them costs the Temporal server what.
+BARE_SHAPES: dict[str, dict[str, Any]] = {
+    "bare": {},
+    "own-queue": {"own_queue": True},
+    "heartbeat-timeout": {"heartbeat_s": 10.0},
+    "priority": {"priority": 3},
+    "all-three": {"own_queue": True, "heartbeat_s": 10.0, "priority": 3},
 }
 
 
@@ -192,6 +210,39 @@ async def split_variant(name: str, options: ServiceOptions, jobs: int, outcome: 
     print(f"{name}, {jobs} jobs of window {SHORT_CONCURRENCY // jobs}: {span.describe()}")
 
 
+async def bare_shapes(options: ServiceOptions, trials: int, rounds: int) -> None:
+    """The bare workflow in each of BARE_SHAPES, taking turns, on one service's dev server."""
+    options = replace(options, llm_calls=max(options.llm_calls, SHORT_CONCURRENCY))
+    play = EXAMPLE_PLAY.read_bytes()
+    efficiencies: dict[str, list[float]] = {name: [] for name in BARE_SHAPES}
+    async with service_stack(options) as service:
+        await warm_up(service, play)
+        await _short(service, play)
+        async with bare_reference(service) as reference:
+            meters = {
+                name: CpuMeter({"worker": reference.pid, "temporal": service.temporal_pid})
+                for name in BARE_SHAPES
+            }
+            for _ in range(rounds):
+                for name, shape in BARE_SHAPES.items():
+                    for _ in range(trials):
+                        with meters[name]:
+                            span = await reference.run(
+                                window=SHORT_CONCURRENCY, latency=SHORT_LATENCY_S, **shape
+                            )
+                        efficiencies[name].append(span.efficiency)
+    print("\nsummary (median E; CPU per chunk of the bare worker and the Temporal server):")
+    for name, values in efficiencies.items():
+        chunks = len(values) * reference.chunks
+        used = meters[name].used
+        print(
+            f"  {name:<20} E {statistics.median(values):.3f} "
+            f"(min {min(values):.3f}, max {max(values):.3f}, n={len(values)}); "
+            f"worker {1000 * used['worker'] / chunks:.1f} ms, "
+            f"temporal {1000 * used['temporal'] / chunks:.1f} ms"
+        )
+
+
 async def _short(service, play):  # type: ignore[no-untyped-def]
     return await run_job(
         service,
@@ -256,7 +307,14 @@ def main() -> None:
     parser.add_argument(
         "--split", type=int, default=None, metavar="K", help="K jobs at once, window C/K each"
     )
+    parser.add_argument(
+        "--bare", action="store_true", help="the bare Temporal workflow in each of BARE_SHAPES"
+    )
     args = parser.parse_args()
+    if args.bare:
+        variant = VARIANTS[(args.variant or ["baseline"])[0]]
+        asyncio.run(bare_shapes(variant, args.trials, args.rounds))
+        return
     names = args.variant or list(VARIANTS)
     outcomes = {name: Outcome() for name in names}
     for _ in range(args.rounds):
