@@ -58,10 +58,10 @@ class BareReference:
             id=f"bare-{uuid.uuid4().hex[:12]}",
             task_queue=TASK_QUEUE,
         )
-        answered = calls_of(await self.service.fake_log())
-        if refused(answered):
-            print(f"  {refused(answered)} bare requests were refused with 429")
-        return makespan(answered, window, latency)
+        logged = calls_of(await self.service.fake_log())
+        if limited := refused(logged):
+            print(f"  {limited} bare requests were refused with 429")
+        return makespan(logged, window, latency)
 
 
 def recorded_requests(log: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bench.bare_temporal import BareReference, bare_reference
+from bench.bare_temporal import bare_reference
 from bench.harness import EXAMPLE_PLAY, Row, show, write_results
 from bench.procstat import CpuMeter
 from bench.service import Service, ServiceOptions, service_stack
@@ -140,8 +139,6 @@ async def measure_short(service: Service, play: bytes) -> list[Row]:
 
     After each job the same calls go through a bare Temporal workflow (bench.bare_temporal),
     so both figures come from the same minutes of the machine."""
-    runs: list[JobRun] = []
-    bare: list[Makespan] = []
     cpu = CpuMeter(
         {
             "worker": service.worker.pid,
@@ -150,29 +147,34 @@ async def measure_short(service: Service, play: bytes) -> list[Row]:
             "bench+API": os.getpid(),
         }
     )
-    reference: BareReference | None = None
-    async with contextlib.AsyncExitStack() as stack:
-        for _ in range(SHORT_JOBS):
-            with cpu:
-                run = await run_job(
-                    service,
-                    play,
-                    concurrency=SHORT_CONCURRENCY,
-                    chunk_size=SHORT_CHUNK_SIZE,
-                    latency=SHORT_LATENCY_S,
-                )
-            print(f"  short: {run.span.describe()}; job {run.job_seconds:.2f} s")
-            runs.append(run)
-            if reference is None:
-                reference = await stack.enter_async_context(bare_reference(service))
-                bare_cpu = CpuMeter(
-                    {
-                        "bare worker": reference.pid,
-                        "temporal": service.temporal_pid,
-                        "fake LLM": service.fake.pid,
-                        "bench": os.getpid(),
-                    }
-                )
+
+    async def short_job() -> JobRun:
+        with cpu:
+            run = await run_job(
+                service,
+                play,
+                concurrency=SHORT_CONCURRENCY,
+                chunk_size=SHORT_CHUNK_SIZE,
+                latency=SHORT_LATENCY_S,
+            )
+        print(f"  short: {run.span.describe()}; job {run.job_seconds:.2f} s")
+        return run
+
+    # The first job's requests, left in the fake's log, are what the bare workflow replays.
+    runs = [await short_job()]
+    bare: list[Makespan] = []
+    async with bare_reference(service) as reference:
+        bare_cpu = CpuMeter(
+            {
+                "bare worker": reference.pid,
+                "temporal": service.temporal_pid,
+                "fake LLM": service.fake.pid,
+                "bench": os.getpid(),
+            }
+        )
+        for turn in range(SHORT_JOBS):
+            if turn:
+                runs.append(await short_job())
             with bare_cpu:
                 span = await reference.run(window=SHORT_CONCURRENCY, latency=SHORT_LATENCY_S)
             print(f"  bare Temporal: {span.describe()}")

@@ -48,6 +48,7 @@ from bench.efficiency import (
     SHORT_CHUNK_SIZE,
     SHORT_CONCURRENCY,
     SHORT_LATENCY_S,
+    per_chunk_ms,
     run_job,
     warm_up,
 )
@@ -233,13 +234,10 @@ async def bare_shapes(options: ServiceOptions, trials: int, rounds: int) -> None
                         efficiencies[name].append(span.efficiency)
     print("\nsummary (median E; CPU per chunk of the bare worker and the Temporal server):")
     for name, values in efficiencies.items():
-        chunks = len(values) * reference.chunks
-        used = meters[name].used
         print(
             f"  {name:<20} E {statistics.median(values):.3f} "
             f"(min {min(values):.3f}, max {max(values):.3f}, n={len(values)}); "
-            f"worker {1000 * used['worker'] / chunks:.1f} ms, "
-            f"temporal {1000 * used['temporal'] / chunks:.1f} ms"
+            + per_chunk_ms(meters[name], len(values) * reference.chunks)
         )
 
 

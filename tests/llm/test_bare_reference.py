@@ -50,12 +50,11 @@ async def test_the_bare_workflow_replays_each_request_once_within_its_window(
             entry.raw for entry in reversed(fake.log.entries)
         ]
         fake.clear()
-        origin = fake.base_url_openai.split("/v1")[0]
         async with Worker(
             temporal,
             task_queue=task_queue,
             workflows=[BareWindowWorkflow],
-            activities=[RecordedRequests(requests, origin).send],
+            activities=[RecordedRequests(requests, fake.base_url).send],
         ):
             done = await temporal.execute_workflow(
                 BareWindowWorkflow.run,
