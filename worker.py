@@ -148,6 +148,7 @@ async def main() -> None:
         await stop.wait()
         reconciler.cancel()
         log.info("stopping: waiting for running activities")
+    await providers.aclose()
     await engine.dispose()
 
 

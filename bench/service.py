@@ -56,6 +56,8 @@ class ServiceOptions:
     max_concurrency: int = 10
     # `--dynamic-config-value KEY=VALUE` flags for the dev server, replacing the shipped value.
     dynamic_config: dict[str, str] = field(default_factory=dict)
+    # Environment variables added to the dev server's (GOGC, say).
+    server_env: dict[str, str] = field(default_factory=dict)
     # Replaces the dev server's SQLite pragmas when set.
     sqlite_pragmas: Sequence[str] | None = None
     # Keyword arguments added to every Worker (see bench.worker_process).
@@ -75,6 +77,9 @@ class BenchDevServer(TemporalDevServer):
     def __init__(self, options: ServiceOptions, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.options = options
+
+    def environment(self) -> dict[str, str]:
+        return {**super().environment(), **self.options.server_env}
 
     def command(self) -> list[str]:
         args = super().command()

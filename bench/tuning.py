@@ -96,6 +96,10 @@ VARIANTS: dict[str, ServiceOptions] = {
     "db-pool-1": ServiceOptions(worker_options={"db_pool_size": 1}),
     "db-pool-3": ServiceOptions(worker_options={"db_pool_size": 3}),
     "db-pool-16": ServiceOptions(worker_options={"db_pool_size": 16}),
+    "server-gogc-400": ServiceOptions(server_env={"GOGC": "400"}),
+    "worker-gc-freeze": ServiceOptions(
+        worker_options={"gc_freeze": True, "gc_threshold": [10000, 20, 20]}
+    ),
     "no-eager-activities": ServiceOptions(
         worker_options={"disable_eager_activity_execution": True}
     ),

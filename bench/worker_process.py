@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import signal
 import sys
@@ -83,6 +84,10 @@ def main() -> None:
     args = parser.parse_args()
     if (interval := args.options.pop("switch_interval", None)) is not None:
         sys.setswitchinterval(interval)
+    if (threshold := args.options.pop("gc_threshold", None)) is not None:
+        gc.set_threshold(*threshold)
+    if args.options.pop("gc_freeze", False):
+        gc.freeze()
     factory = None if args.options.pop("asyncio_loop", False) else loop.loop_factory()
     if args.options:
         worker_module.Worker = with_options(args.options)  # type: ignore[misc]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shutil
 import signal
 import socket
@@ -142,6 +143,9 @@ class TemporalDevServer:
             args += ["--sqlite-pragma", pragma]
         return args
 
+    def environment(self) -> dict[str, str]:
+        return dict(os.environ)
+
     async def start(self, timeout: float = 60.0) -> Client:
         """Start the server and return a client once it answers."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -152,6 +156,7 @@ class TemporalDevServer:
         try:
             self._process = await asyncio.create_subprocess_exec(
                 *self.command(),
+                env=self.environment(),
                 stdout=log_file,
                 stderr=log_file,
                 stdin=asyncio.subprocess.DEVNULL,
@@ -230,10 +235,10 @@ async def run_stack(
     client = await server.start()
     engine = create_engine(settings.resolved_database_url)
     planner = None
+    providers = default_providers(settings)
     try:
         await upgrade(engine)
         sessions = create_sessionmaker(engine)
-        providers = default_providers(settings)
         planner = await start_planning(settings)
         worker = build_worker(client, settings, sessions, providers, planner=planner)
         llm_workers = build_llm_workers(client, settings, sessions, providers)
@@ -289,5 +294,6 @@ async def run_stack(
     finally:
         if planner is not None:
             planner.close()
+        await providers.aclose()
         await engine.dispose()
         await server.stop()

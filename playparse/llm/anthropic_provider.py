@@ -2,7 +2,8 @@
 
 API version 2026-10-21, which the SDK sends, accepts no sampling parameters (temperature,
 top_p, top_k): the request leaves them out. The SDK's own retries are off: every attempt is a
-Temporal activity attempt, visible in the history.
+Temporal activity attempt, visible in the history. The SDK runs on aiohttp rather than its
+default httpx transport: about a third less CPU per request (bench/provider_cpu.py).
 """
 
 from __future__ import annotations
@@ -33,12 +34,16 @@ class AnthropicProvider(StructuredProvider):
             base_url=endpoint.base_url,
             max_retries=0,
             timeout=endpoint.timeout_s,
+            http_client=anthropic.DefaultAioHttpClient(),
         )
         self._tool: Any = {
             "name": TOOL_NAME,
             "description": "Record the structure of one chunk of a play.",
             "input_schema": output_schema(),
         }
+
+    async def aclose(self) -> None:
+        await self._client.close()
 
     async def _ask(
         self,

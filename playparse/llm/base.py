@@ -92,6 +92,13 @@ class Providers:
             known = ", ".join(self.names)
             raise UnknownProvider(f"unknown provider {name!r} (available: {known})") from None
 
+    async def aclose(self) -> None:
+        """Close the providers' HTTP connections (those that keep any)."""
+        for provider in self._providers.values():
+            close = getattr(provider, "aclose", None)
+            if close is not None:
+                await close()
+
 
 LLM_PROVIDERS = ("anthropic", "openai")
 ALL_PROVIDERS = ("heuristic", *LLM_PROVIDERS)

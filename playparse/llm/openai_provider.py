@@ -2,6 +2,13 @@
 
 The base URL comes from settings, so vLLM, Ollama and llama.cpp servers work as well. The SDK's
 own retries are off: every attempt is a Temporal activity attempt, visible in the history.
+
+A worker sends many requests a second, so their CPU counts (bench/provider_cpu.py): the SDK
+runs on aiohttp instead of its default httpx transport (2.5 instead of 3.3-4 ms of CPU per
+request), and the request body, built here, goes out through the client's `post` rather than
+`chat.completions.create`, which walks every message and the schema against the parameter
+types on each call (a further 0.8-1 ms; 1.4 ms per request with both). Authentication, the
+base URL, timeouts, errors and the typed `ChatCompletion` answer are the SDK's either way.
 """
 
 from __future__ import annotations
@@ -9,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion
 
 from playparse.llm.failures import classify
 from playparse.llm.prompt import (
@@ -33,11 +41,15 @@ class OpenAIProvider(StructuredProvider):
             base_url=endpoint.base_url,
             max_retries=0,
             timeout=endpoint.timeout_s,
+            http_client=openai.DefaultAioHttpClient(),
         )
         self._format: Any = {
             "type": "json_schema",
             "json_schema": {"name": TOOL_NAME, "strict": True, "schema": output_schema()},
         }
+
+    async def aclose(self) -> None:
+        await self._client.close()
 
     async def _ask(
         self,
@@ -58,12 +70,16 @@ class OpenAIProvider(StructuredProvider):
                 {"role": "user", "content": repair_message(fault)},
             ]
         try:
-            response = await self._client.chat.completions.create(
-                model=model,
-                messages=messages,
-                temperature=TEMPERATURE,
-                max_completion_tokens=self.max_output_tokens,
-                response_format=self._format,
+            response = await self._client.post(
+                "/chat/completions",
+                body={
+                    "model": model,
+                    "messages": messages,
+                    "temperature": TEMPERATURE,
+                    "max_completion_tokens": self.max_output_tokens,
+                    "response_format": self._format,
+                },
+                cast_to=ChatCompletion,
             )
         except openai.OpenAIError as error:
             raise classify(self.name, error) from None

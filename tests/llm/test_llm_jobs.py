@@ -121,6 +121,7 @@ async def worker(
     ]
     assert len(workers) == 3
     async with contextlib.AsyncExitStack() as running:
+        running.push_async_callback(providers.aclose)
         for each in workers:
             await running.enter_async_context(each)
         yield
@@ -613,32 +614,36 @@ async def test_chunks_planned_without_a_cache_key_look_their_answer_up(
 ) -> None:
     """Chunks planned before planning stored cache keys (NULL) still reuse cached answers."""
     jobs = JobActivities(sessions, settings)
-    chunks = ChunkActivities(sessions, default_providers(settings), settings)
-    env = ActivityEnvironment()
-    # A text no other test sent, so the database's cache holds nothing for it yet.
-    content = f"{secrets.token_hex(8).upper()}\n\n{PLAY}".encode()
+    providers = default_providers(settings)
+    chunks = ChunkActivities(sessions, providers, settings)
+    try:
+        env = ActivityEnvironment()
+        # A text no other test sent, so the database's cache holds nothing for it yet.
+        content = f"{secrets.token_hex(8).upper()}\n\n{PLAY}".encode()
 
-    async def planned(*, keep_keys: bool) -> str:
-        job = await create_job(sessions, content, chunk_size=CHUNK_SIZE, provider=provider)
-        await env.run(jobs.extract_text, JobRef(job.id))
-        await env.run(jobs.plan_chunks, JobRef(job.id))
-        if not keep_keys:
-            async with sessions.begin() as session:
-                await session.execute(
-                    update(Chunk).where(Chunk.job_id == job.id).values(cache_key=None)
-                )
-        return job.id
+        async def planned(*, keep_keys: bool) -> str:
+            job = await create_job(sessions, content, chunk_size=CHUNK_SIZE, provider=provider)
+            await env.run(jobs.extract_text, JobRef(job.id))
+            await env.run(jobs.plan_chunks, JobRef(job.id))
+            if not keep_keys:
+                async with sessions.begin() as session:
+                    await session.execute(
+                        update(Chunk).where(Chunk.job_id == job.id).values(cache_key=None)
+                    )
+            return job.id
 
-    first = await planned(keep_keys=True)
-    answered = await env.run(chunks.parse_chunk, ParseChunkInput(first, 0, provider))
-    assert len(llm.log) == 1
-    unkeyed = await planned(keep_keys=False)
-    again = await env.run(chunks.parse_chunk, ParseChunkInput(unkeyed, 0, provider))
-    assert len(llm.log) == 1
-    assert (again.lines, again.chars) == (answered.lines, answered.chars)
-    async with sessions() as session:
-        result = await session.get(ChunkResult, (unkeyed, 0))
-    assert result is not None and result.cached
+        first = await planned(keep_keys=True)
+        answered = await env.run(chunks.parse_chunk, ParseChunkInput(first, 0, provider))
+        assert len(llm.log) == 1
+        unkeyed = await planned(keep_keys=False)
+        again = await env.run(chunks.parse_chunk, ParseChunkInput(unkeyed, 0, provider))
+        assert len(llm.log) == 1
+        assert (again.lines, again.chars) == (answered.lines, answered.chars)
+        async with sessions() as session:
+            result = await session.get(ChunkResult, (unkeyed, 0))
+        assert result is not None and result.cached
+    finally:
+        await providers.aclose()
 
 
 def _budget(provider: str, kind: str) -> dict[str, Any]:
