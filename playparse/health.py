@@ -112,7 +112,7 @@ async def _jobs(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Check]:
             .where(Job.completed_at >= now - timedelta(hours=1))
             .group_by(Job.status)
         )
-        ended = {status: count for status, count in rows.tuples()}
+        ended = {status: count for status, count in rows}
     checks: dict[str, Check] = {}
     age = (now - oldest).total_seconds() if oldest is not None else 0.0
     checks["queue"] = Check(

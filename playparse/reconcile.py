@@ -82,7 +82,7 @@ async def _closed_workflows(
             .order_by(Job.updated_at)
             .limit(BATCH)
         )
-        open_jobs = list(rows.tuples())
+        open_jobs = list(rows)
     corrections = []
     for job_id, status in open_jobs:
         try:
@@ -132,7 +132,7 @@ async def _running_again(
             .where(Job.id.in_(list(latest)))
             .where(Job.status.in_([JobStatus.FAILED.value, JobStatus.CANCELLED.value]))
         )
-        final_jobs = list(rows.tuples())
+        final_jobs = list(rows)
     corrections = []
     for job_id, status, play_id in final_jobs:
         completed = latest[job_id] == WorkflowExecutionStatus.COMPLETED

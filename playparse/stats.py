@@ -31,7 +31,7 @@ async def _counts(session: AsyncSession, tenant_id: str, column: Any) -> dict[st
     rows = await session.execute(
         select(column, func.count()).where(Job.tenant_id == tenant_id).group_by(column)
     )
-    return {str(key): count for key, count in rows.tuples()}
+    return {str(key): count for key, count in rows}
 
 
 async def spend(session: AsyncSession, *, tenant_id: str | None = None) -> tuple[int, int, float]:
@@ -63,7 +63,7 @@ async def job_stats(session: AsyncSession, *, tenant_id: str) -> dict[str, Any]:
     )
     queue_s: list[float] = []
     processing_s: list[float] = []
-    for created, started, finished, status in timing_rows.tuples():
+    for created, started, finished, status in timing_rows:
         if started is None:
             continue
         queue_s.append((started - created).total_seconds())
@@ -106,7 +106,7 @@ async def job_stats(session: AsyncSession, *, tenant_id: str) -> dict[str, Any]:
         "completed": throughput,
         "top_errors": [
             {"type": kind, "message": message, "count": count}
-            for kind, message, count in error_rows.tuples()
+            for kind, message, count in error_rows
         ],
         "tokens": {"input": spent[0], "output": spent[1]},
         "cost_usd": round(spent[2], 6),

@@ -124,5 +124,6 @@ async def test_a_job_without_progress_is_marked_stalled_once(
     assert job["id"] not in {c.job_id for c in second}
     events = (await api.http.get(f"/api/jobs/{job['id']}/events")).json()["data"]
     assert [e["kind"] for e in events].count("stalled") == 1
-    assert (await api.http.get("/api/health")).json()["checks"]["stalled"]["jobs"] == [job["id"]]
+    # The database is shared with other tests' jobs, which may be stalled too.
+    assert job["id"] in (await api.http.get("/api/health")).json()["checks"]["stalled"]["jobs"]
     assert (await api.http.post(f"/api/jobs/{job['id']}/cancel")).status_code == 202

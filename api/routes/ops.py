@@ -114,7 +114,7 @@ async def metrics(request: Request, session: SessionDep) -> Response:
     """Prometheus text format; job gauges are read from the database at scrape time."""
     registry: Metrics = request.app.state.metrics
     rows = await session.execute(select(Job.status, func.count()).group_by(Job.status))
-    counts = {status: count for status, count in rows.tuples()}
+    counts = {status: count for status, count in rows}
     for status in JobStatus:
         registry.jobs.labels(status.value).set(counts.get(status.value, 0))
     registry.queue_depth.set(counts.get(JobStatus.QUEUED.value, 0))
