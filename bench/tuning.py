@@ -91,6 +91,12 @@ VARIANTS: dict[str, ServiceOptions] = {
     "sqlite-synchronous-off": ServiceOptions(sqlite_pragmas=WAL_OFF_SYNC),
     "sqlite-memory-journal": ServiceOptions(sqlite_pragmas=["journal_mode=memory"]),
     "pollers-10": ServiceOptions(worker_options=POLLERS),
+    "pollers-2": ServiceOptions(
+        worker_options={
+            "max_concurrent_activity_task_polls": 2,
+            "max_concurrent_workflow_task_polls": 2,
+        }
+    ),
     "pollers-autoscaling": ServiceOptions(worker_options={"autoscaling_pollers": True}),
     "unsandboxed": ServiceOptions(worker_options={"unsandboxed": True}),
     "db-pool-1": ServiceOptions(worker_options={"db_pool_size": 1}),
