@@ -8,10 +8,12 @@ readable reason. Messages name the provider and the HTTP status, never a key or 
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import time
 from collections.abc import Mapping
 
+import aiohttp
 import anthropic
 import openai
 
@@ -63,11 +65,30 @@ def retry_after(headers: Mapping[str, str] | None) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
 
 
+def _refused_or_dropped(error: BaseException) -> bool:
+    """Whether aiohttp, under an SDK's timeout error, saw a refused or dropped connection.
+
+    The OpenAI SDK's aiohttp transport reports every aiohttp connection error as a connect
+    timeout; the cause it chains says which it was.
+    """
+    cause = error.__cause__
+    while cause is not None:
+        if isinstance(cause, aiohttp.ClientConnectionError) and not isinstance(
+            cause, asyncio.TimeoutError
+        ):
+            return True
+        cause = cause.__cause__
+    return False
+
+
 def classify(provider: str, error: Exception) -> ProviderError:
     """The ProviderError for an exception raised by the anthropic or openai SDK."""
-    if isinstance(error, anthropic.APITimeoutError | openai.APITimeoutError):
+    if isinstance(
+        error, anthropic.APITimeoutError | openai.APITimeoutError
+    ) and not _refused_or_dropped(error):
         return ProviderError(f"{provider}: the request timed out", retryable=True, type="Timeout")
     if isinstance(error, anthropic.APIConnectionError | openai.APIConnectionError):
+        # Includes the timeout errors under which aiohttp saw a refused or dropped connection.
         return ProviderError(
             f"{provider}: the connection failed", retryable=True, type="ConnectionFailed"
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 from typing import Any
 
 import anthropic
@@ -10,7 +12,10 @@ import httpx
 import openai
 import pytest
 
+from playparse.llm.anthropic_provider import AnthropicProvider
+from playparse.llm.base import ProviderError
 from playparse.llm.failures import classify, retry_after
+from playparse.llm.openai_provider import OpenAIProvider
 from playparse.llm.pricing import cost_usd, estimate_tokens
 from playparse.llm.prompt import (
     DOCUMENT_CLOSE,
@@ -216,6 +221,51 @@ def test_timeouts_and_dropped_connections_are_retryable() -> None:
     request = httpx.Request("POST", "http://llm.test/v1/messages")
     assert classify("anthropic", anthropic.APITimeoutError(request=request)).retryable
     assert classify("openai", openai.APIConnectionError(request=request)).retryable
+
+
+@pytest.mark.parametrize("sdk", ["anthropic", "openai"])
+async def test_refused_dropped_and_silent_servers_are_told_apart(sdk: str) -> None:
+    """Through each provider's own client and transport, against real sockets."""
+
+    async def drop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(100)
+        writer.close()
+
+    async def stay_silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(100)
+        await asyncio.sleep(5)
+        writer.close()
+
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        refused_port = unused.getsockname()[1]
+    dropping = await asyncio.start_server(drop, "127.0.0.1", 0)
+    silent = await asyncio.start_server(stay_silent, "127.0.0.1", 0)
+    provider_class = AnthropicProvider if sdk == "anthropic" else OpenAIProvider
+    outcomes = {}
+    try:
+        for case, port in (
+            ("refused", refused_port),
+            ("dropped", dropping.sockets[0].getsockname()[1]),
+            ("silent", silent.sockets[0].getsockname()[1]),
+        ):
+            endpoint = Endpoint("k", f"http://127.0.0.1:{port}/v1", "m", timeout_s=0.5)
+            provider = provider_class(endpoint)
+            try:
+                with pytest.raises(ProviderError) as failed:
+                    await provider.parse_chunk("ANNA. Hi.", ChunkContext(), model=None)
+            finally:
+                await provider.aclose()
+            assert failed.value.retryable
+            outcomes[case] = (failed.value.type, failed.value.message)
+    finally:
+        for server in (dropping, silent):
+            server.close()
+    assert outcomes == {
+        "refused": ("ConnectionFailed", f"{sdk}: the connection failed"),
+        "dropped": ("ConnectionFailed", f"{sdk}: the connection failed"),
+        "silent": ("Timeout", f"{sdk}: the request timed out"),
+    }
 
 
 def test_retry_after_reads_seconds_dates_and_milliseconds() -> None:
