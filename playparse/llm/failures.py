@@ -83,9 +83,8 @@ def _refused_or_dropped(error: BaseException) -> bool:
 
 def classify(provider: str, error: Exception) -> ProviderError:
     """The ProviderError for an exception raised by the anthropic or openai SDK."""
-    if isinstance(
-        error, anthropic.APITimeoutError | openai.APITimeoutError
-    ) and not _refused_or_dropped(error):
+    timed_out = isinstance(error, anthropic.APITimeoutError | openai.APITimeoutError)
+    if timed_out and not _refused_or_dropped(error):
         return ProviderError(f"{provider}: the request timed out", retryable=True, type="Timeout")
     if isinstance(error, anthropic.APIConnectionError | openai.APIConnectionError):
         # Includes the timeout errors under which aiohttp saw a refused or dropped connection.

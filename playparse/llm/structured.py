@@ -72,9 +72,6 @@ class StructuredProvider:
         self.default_model = endpoint.default_model
         self.max_output_tokens = endpoint.max_output_tokens
 
-    async def aclose(self) -> None:
-        """Close the vendor client's connections; the provider is not used afterwards."""
-
     async def parse_chunk(
         self, text: str, context: ChunkContext, *, model: str | None
     ) -> ProviderResult:
