@@ -7,9 +7,10 @@ import contextlib
 import json
 import math
 import os
+import signal
 import socket
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -173,13 +174,57 @@ class Stack:
     http: httpx.AsyncClient
 
 
+@contextlib.contextmanager
+def cancelled_by_sigterm() -> Iterator[None]:
+    """Within this, SIGTERM cancels the running task instead of ending the process at once.
+
+    A benchmark ended by SIGTERM (`timeout`, a cancelled CI job) would otherwise skip its
+    cleanup and leave its dev server, worker and fake LLM running; cancelled, the stack stops
+    them on the way out.
+    """
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+
+
+@contextlib.asynccontextmanager
+async def running_api(
+    settings: Settings, client: Client, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API in this process on the settings' host and port, and a client for it."""
+    from api.app import create_app
+
+    app = create_app(settings, temporal=client, sessions=sessions)
+    config = uvicorn.Config(
+        app, host=settings.api_host, port=settings.api_port, log_level="warning", lifespan="on"
+    )
+    api = EmbeddedServer(config)
+    task = asyncio.create_task(api.serve(), name="api")
+    try:
+        while not api.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("the API stopped during start-up")
+            await asyncio.sleep(0.02)
+        base_url = f"http://{settings.api_host}:{settings.api_port}"
+        async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+            yield http
+    finally:
+        api.should_exit = True
+        await asyncio.gather(task, return_exceptions=True)
+
+
 @contextlib.asynccontextmanager
 async def embedded_stack(providers: Providers) -> AsyncIterator[Stack]:
     """Start a throwaway stack in a temp dir whose worker uses `providers`."""
-    from api.app import create_app
     from worker import build_worker
 
-    with tempfile.TemporaryDirectory(prefix="playparse-bench-") as tmp:
+    with cancelled_by_sigterm(), tempfile.TemporaryDirectory(prefix="playparse-bench-") as tmp:
         data_dir = Path(tmp)
         host = "127.0.0.1"
         server = TemporalDevServer(
@@ -201,26 +246,8 @@ async def embedded_stack(providers: Providers) -> AsyncIterator[Stack]:
             await upgrade(engine)
             sessions = create_sessionmaker(engine)
             worker = build_worker(client, settings, sessions, providers)
-            app = create_app(settings, temporal=client, sessions=sessions)
-            api = EmbeddedServer(
-                uvicorn.Config(
-                    app, host=host, port=settings.api_port, log_level="warning", lifespan="on"
-                )
-            )
-            async with worker:
-                api_task = asyncio.create_task(api.serve(), name="api")
-                try:
-                    while not api.started:
-                        if api_task.done():
-                            api_task.result()
-                            raise RuntimeError("the API stopped during start-up")
-                        await asyncio.sleep(0.02)
-                    base_url = f"http://{host}:{settings.api_port}"
-                    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
-                        yield Stack(settings, client, sessions, http)
-                finally:
-                    api.should_exit = True
-                    await asyncio.gather(api_task, return_exceptions=True)
+            async with worker, running_api(settings, client, sessions) as http:
+                yield Stack(settings, client, sessions, http)
         finally:
             await engine.dispose()
             await server.stop()

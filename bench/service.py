@@ -27,16 +27,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from pydantic import SecretStr
 from temporalio.client import Client
 
 from bench.children import Child, child_of
-from bench.harness import free_port
+from bench.harness import cancelled_by_sigterm, free_port, running_api
 from playparse.config import Settings
 from playparse.db.engine import create_engine, create_sessionmaker
 from playparse.db.migrate import upgrade
-from playparse.devstack import SQLITE_PRAGMAS, EmbeddedServer, TemporalDevServer
+from playparse.devstack import SQLITE_PRAGMAS, TemporalDevServer
 
 FINAL = ("completed", "failed", "cancelled")
 API_KEY = "bench-not-a-secret"
@@ -210,85 +209,78 @@ def _worker_args(options: ServiceOptions) -> list[str]:
 @contextlib.asynccontextmanager
 async def service_stack(options: ServiceOptions | None = None) -> AsyncIterator[Service]:
     """Start the whole service in a temp dir and stop it afterwards."""
-    from api.app import create_app
-
     options = options or ServiceOptions()
-    with tempfile.TemporaryDirectory(prefix="playparse-bench-") as tmp:
+    with cancelled_by_sigterm(), tempfile.TemporaryDirectory(prefix="playparse-bench-") as tmp:
         data_dir = Path(tmp)
         host = "127.0.0.1"
-        fake = Child(
-            "fake LLM",
-            [sys.executable, "-m", "bench.fake_llm", "--host", host, "--port", "0"],
-            data_dir / "fake_llm.log",
-            {**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        ready = await fake.start("fake LLM ready:")
-        urls = dict(part.split("=", 1) for part in ready.split("ready:", 1)[1].split())
-        server = BenchDevServer(
-            options, data_dir=data_dir / "temporal", host=host, port=free_port(), ui_port=None
-        )
-        settings = Settings(
-            data_dir=data_dir,
-            database_url=options.database_url or f"sqlite+aiosqlite:///{data_dir / 'playparse.db'}",
-            temporal_address=server.address,
-            task_queue="bench",
-            api_host=host,
-            api_port=free_port(),
-            default_provider="heuristic",
-            openai_base_url=urls["openai"],
-            openai_api_key=SecretStr(API_KEY),
-            max_concurrent_llm_calls=options.llm_calls,
-            llm_extra_slots=options.llm_extra_slots,
-            max_concurrency=options.max_concurrency,
-        )
-        workers = [
-            Child(
-                f"worker {i}",
-                _worker_args(options),
-                data_dir / f"worker-{i}.log",
-                _worker_env(settings, options),
+        # Stopped in reverse order: the API, the workers, the engine, the server, the fake.
+        async with contextlib.AsyncExitStack() as started:
+            fake = Child(
+                "fake LLM",
+                [sys.executable, "-m", "bench.fake_llm", "--host", host, "--port", "0"],
+                data_dir / "fake_llm.log",
+                {**os.environ, "PYTHONUNBUFFERED": "1"},
             )
-            for i in range(options.workers)
-        ]
-        engine = create_engine(settings.resolved_database_url)
-        try:
+            started.push_async_callback(fake.stop)
+            ready = await fake.start("fake LLM ready:")
+            urls = dict(part.split("=", 1) for part in ready.split("ready:", 1)[1].split())
+            server = BenchDevServer(
+                options, data_dir=data_dir / "temporal", host=host, port=free_port(), ui_port=None
+            )
+            settings = _settings(options, data_dir, host, server.address, urls["openai"])
+            started.push_async_callback(server.stop)
             client = await server.start()
+            engine = create_engine(settings.resolved_database_url)
+            started.push_async_callback(engine.dispose)
             await upgrade(engine)
-            await asyncio.gather(*(worker.start(WORKER_READY) for worker in workers))
-            sessions = create_sessionmaker(engine)
-            app = create_app(settings, temporal=client, sessions=sessions)
-            api = EmbeddedServer(
-                uvicorn.Config(
-                    app, host=host, port=settings.api_port, log_level="warning", lifespan="on"
+            workers = [
+                Child(
+                    f"worker {i}",
+                    _worker_args(options),
+                    data_dir / f"worker-{i}.log",
+                    _worker_env(settings, options),
                 )
+                for i in range(options.workers)
+            ]
+            started.push_async_callback(_stop_all, workers)
+            await asyncio.gather(*(worker.start(WORKER_READY) for worker in workers))
+            http = await started.enter_async_context(
+                running_api(settings, client, create_sessionmaker(engine))
             )
-            api_task = asyncio.create_task(api.serve(), name="api")
-            try:
-                while not api.started:
-                    if api_task.done():
-                        api_task.result()
-                        raise RuntimeError("the API stopped during start-up")
-                    await asyncio.sleep(0.02)
-                base_url = f"http://{host}:{settings.api_port}"
-                async with (
-                    httpx.AsyncClient(base_url=base_url, timeout=60) as http,
-                    httpx.AsyncClient(base_url=urls["control"], timeout=60) as control,
-                ):
-                    yield Service(
-                        settings,
-                        client,
-                        http,
-                        control,
-                        workers,
-                        fake,
-                        child_of(os.getpid(), "start-dev"),
-                        data_dir,
-                    )
-            finally:
-                api.should_exit = True
-                await asyncio.gather(api_task, return_exceptions=True)
-        finally:
-            await asyncio.gather(*(worker.stop() for worker in workers))
-            await engine.dispose()
-            await server.stop()
-            await fake.stop()
+            control = await started.enter_async_context(
+                httpx.AsyncClient(base_url=urls["control"], timeout=60)
+            )
+            yield Service(
+                settings,
+                client,
+                http,
+                control,
+                workers,
+                fake,
+                child_of(os.getpid(), "start-dev"),
+                data_dir,
+            )
+
+
+def _settings(
+    options: ServiceOptions, data_dir: Path, host: str, temporal_address: str, openai_url: str
+) -> Settings:
+    """The service's settings: explicit, so PLAYPARSE_* variables of the shell do not leak in."""
+    return Settings(
+        data_dir=data_dir,
+        database_url=options.database_url or f"sqlite+aiosqlite:///{data_dir / 'playparse.db'}",
+        temporal_address=temporal_address,
+        task_queue="bench",
+        api_host=host,
+        api_port=free_port(),
+        default_provider="heuristic",
+        openai_base_url=openai_url,
+        openai_api_key=SecretStr(API_KEY),
+        max_concurrent_llm_calls=options.llm_calls,
+        llm_extra_slots=options.llm_extra_slots,
+        max_concurrency=options.max_concurrency,
+    )
+
+
+async def _stop_all(children: list[Child]) -> None:
+    await asyncio.gather(*(child.stop() for child in children))
