@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -13,14 +12,6 @@ from temporalio.client import Client
 from playparse.config import Settings
 
 DEFAULT_TENANT = "default"
-
-# Ids the service hands out ("job_…", "play_…"); anything else cannot name a row.
-_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-def is_valid_id(value: str) -> bool:
-    """Whether `value` could be an id at all; checked before it reaches the database."""
-    return _ID.fullmatch(value) is not None
 
 
 def get_settings(request: Request) -> Settings:

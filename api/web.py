@@ -169,6 +169,10 @@ def _plain(error: Any) -> str:
         return f"{field} must be a whole number."
     if kind == "float_parsing":
         return f"{field} must be a number."
+    if kind == "finite_number":
+        return f"{field} must be a finite number."
+    if kind == "string_pattern_mismatch":
+        return f"{field} may not contain control characters."
     if kind == "string_too_long":
         return f"{field} may be at most {context['max_length']} characters long."
     return f"{field}: {error['msg']}."

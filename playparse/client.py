@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from playparse.ids import is_job_id
+
 # The server sends a keep-alive comment at least every 15 s; a stream silent for longer is dead.
 STREAM_READ_TIMEOUT_S = 45.0
 RECONNECT_DELAY_S = 0.5
@@ -153,9 +155,22 @@ class PlayparseClient:
             raise Unreachable(
                 f"cannot reach the playparse API at {self.base_url}: {error}"
             ) from None
-        if response.status_code >= 400:
+        if not response.is_success:
             raise _problem_error(response)
         return response
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """The JSON object the API answered with; anything else is an ApiError."""
+        response = self._request(method, path, **kwargs)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise ApiError(
+                f"{method} {path} did not answer with a JSON object", status=response.status_code
+            )
+        return body
 
     def submit(
         self,
@@ -167,15 +182,12 @@ class PlayparseClient:
         data = {k: str(v) for k, v in (options or {}).items() if v is not None}
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         with path.open("rb") as handle:
-            response = self._request(
+            return self._json(
                 "POST", "/api/jobs", files={"file": (path.name, handle)}, data=data, headers=headers
             )
-        result: dict[str, Any] = response.json()
-        return result
 
     def job(self, job_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._request("GET", f"/api/jobs/{job_id}").json()
-        return result
+        return self._json("GET", _job_path(job_id))
 
     def jobs(
         self, *, status: list[str] | None = None, limit: int = 50, cursor: str | None = None
@@ -185,19 +197,15 @@ class PlayparseClient:
             params["status"] = status
         if cursor:
             params["cursor"] = cursor
-        result: dict[str, Any] = self._request("GET", "/api/jobs", params=params).json()
-        return result
+        return self._json("GET", "/api/jobs", params=params)
 
     def result(self, job_id: str, *, partial: bool = False) -> dict[str, Any]:
         """The playbook; with `partial`, assembled from the chunks parsed so far."""
         params = {"partial": "true"} if partial else {}
-        path = f"/api/jobs/{job_id}/result"
-        result: dict[str, Any] = self._request("GET", path, params=params).json()
-        return result
+        return self._json("GET", _job_path(job_id, "result"), params=params)
 
     def _control(self, job_id: str, action: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._request("POST", f"/api/jobs/{job_id}/{action}").json()
-        return result
+        return self._json("POST", _job_path(job_id, action))
 
     def pause(self, job_id: str) -> dict[str, Any]:
         return self._control(job_id, "pause")
@@ -213,8 +221,7 @@ class PlayparseClient:
 
     def set_priority(self, job_id: str, priority: int) -> dict[str, Any]:
         body = {"priority": priority}
-        result: dict[str, Any] = self._request("PATCH", f"/api/jobs/{job_id}", json=body).json()
-        return result
+        return self._json("PATCH", _job_path(job_id), json=body)
 
     def events(
         self,
@@ -271,7 +278,7 @@ class PlayparseClient:
         if decoder.last_event_id:
             headers["Last-Event-ID"] = decoder.last_event_id
         timeout = httpx.Timeout(self._http.timeout.connect, read=STREAM_READ_TIMEOUT_S)
-        path = f"/api/jobs/{job_id}/stream"
+        path = _job_path(job_id, "stream")
         with self._http.stream("GET", path, headers=headers, timeout=timeout) as response:
             if response.status_code == 204:
                 # The job has ended and every event up to then was sent already.
@@ -295,6 +302,17 @@ class _ServerError(Exception):
     def __init__(self, error: ApiError) -> None:
         super().__init__(error.message)
         self.error = error
+
+
+def _job_path(job_id: str, action: str | None = None) -> str:
+    """The API path of a job (and one of its actions); a malformed id is a usage error here,
+    before it could name another endpoint (`stats`) or none at all."""
+    if not is_job_id(job_id):
+        raise ApiError(
+            f"{job_id!r} is not a job id (ids look like job_3fa85f6457174562)",
+            status=400,
+        )
+    return f"/api/jobs/{job_id}" + (f"/{action}" if action else "")
 
 
 def _event_number(event_id: str | None) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import socket
@@ -10,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -168,21 +170,29 @@ async def api(
     """The API served over real HTTP on a free port."""
     from api.app import create_app
 
+    async with served(create_app(settings, temporal=temporal, sessions=sessions)) as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def served(app: Any) -> AsyncIterator[Api]:
+    """`app` served over real HTTP on a free port until the block ends."""
     port = free_port()
-    app = create_app(settings, temporal=temporal, sessions=sessions)
     server = EmbeddedServer(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-        yield Api(url, http)
-    server.should_exit = True
-    await task
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.02)
+        url = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            yield Api(url, http)
+    finally:
+        server.should_exit = True
+        await task
 
 
 # --- reporting ---------------------------------------------------------------------------------

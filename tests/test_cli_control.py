@@ -280,6 +280,20 @@ async def test_failed_jobs_show_their_reason_and_errors_are_one_line(
         assert missing.returncode == 3, args
         assert one_error_line(missing) == "error: no job with id 'job_nope'"
 
+    # Not ids at all: `stats` would name another endpoint, "" the jobs list.
+    for args in (
+        ["job", ""],
+        ["job", "stats"],
+        ["job", "stats", "-o", "json"],
+        ["priority", "", "3"],
+        ["result", "../plays"],
+        ["watch", "job_a/b"],
+    ):
+        malformed = await cli(api.url, *args)
+        assert malformed.returncode == 2, args
+        assert "is not a job id" in one_error_line(malformed), args
+        assert malformed.stdout == "", args
+
     nowhere = f"http://127.0.0.1:{free_port()}"
     for args in (["cancel", failed["id"]], ["watch", failed["id"]]):
         unreachable = await cli(nowhere, *args)

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -183,15 +184,25 @@ async def retry_job(
         raise conflict(job.status, f"cannot retry a job that is {job.status}")
     await session.commit()
     handle = temporal.get_workflow_handle(job.id)
-    if not await _closed(handle):
-        await jobs_repo.record_state(
-            session, job_id=job.id, status=JobStatus(previous), event="retry-refused"
-        )
-        await session.commit()
+    try:
+        closed = await _closed(handle)
+    except Problem:
+        # Temporal did not answer: the job keeps the state it had, so a later retry may run it.
+        await _refuse_retry(session, job.id, previous)
+        raise
+    if not closed:
+        await _refuse_retry(session, job.id, previous)
         raise conflict(previous, "the previous run is still closing; try again in a moment")
     job = await _fresh(session, tenant, job_id)
     await start_workflow(temporal, settings, job, session)
     return accepted(job)
+
+
+async def _refuse_retry(session: AsyncSession, job_id: str, previous: str) -> None:
+    await jobs_repo.record_state(
+        session, job_id=job_id, status=JobStatus(previous), event="retry-refused"
+    )
+    await session.commit()
 
 
 async def _closed(handle: WorkflowHandle[Any, Any]) -> bool:

@@ -15,7 +15,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
-from api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep, is_valid_id
+from api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
 from api.problems import Problem
 from api.schemas import JobEventList, JobEventPublic, JobList, JobPublic
 from playparse import assemble, outline
@@ -26,6 +26,7 @@ from playparse.db import plays as plays_repo
 from playparse.db.models import Job
 from playparse.errors import ParseError
 from playparse.extraction import detect_format
+from playparse.ids import MAX_BIGINT, is_valid_id
 from playparse.jobs import JobError, JobStatus
 from playparse.llm.base import ALL_PROVIDERS, configured_providers
 from playparse.schema import ChunkParse
@@ -57,6 +58,10 @@ async def load_job(session: SessionDep, tenant: str, job_id: str) -> Job:
     return job
 
 
+# Names and keys are stored and shown as given: no control characters (PostgreSQL refuses NUL).
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+
+
 def accepted(job: Job) -> JSONResponse:
     return JSONResponse(
         JobPublic.of(job).model_dump(mode="json"),
@@ -84,18 +89,24 @@ async def create_job(
     settings: SettingsDep,
     tenant: TenantDep,
     provider: Annotated[str | None, Form()] = None,
-    model: Annotated[str | None, Form(max_length=128)] = None,
+    model: Annotated[str | None, Form(max_length=128, pattern=PRINTABLE)] = None,
     chunk_size: Annotated[int | None, Form(ge=200, le=20000)] = None,
     priority: Annotated[int, Form(ge=1, le=5)] = 3,
     concurrency: Annotated[
         int, Form(ge=1, description="Chunks parsed at once (at most the configured maximum).")
     ] = 4,
-    batch_key: Annotated[str | None, Form(max_length=128)] = None,
+    batch_key: Annotated[str | None, Form(max_length=128, pattern=PRINTABLE)] = None,
     budget_tokens: Annotated[
-        int | None, Form(ge=1, description="Stop before the job would spend more tokens.")
+        int | None,
+        Form(ge=1, le=MAX_BIGINT, description="Stop before the job would spend more tokens."),
     ] = None,
     budget_usd: Annotated[
-        float | None, Form(gt=0, description="Stop before the job would cost more (USD).")
+        float | None,
+        Form(
+            gt=0,
+            allow_inf_nan=False,
+            description="Stop before the job would cost more (USD).",
+        ),
     ] = None,
     fresh: Annotated[
         bool, Form(description="Parse from scratch, not from cached provider answers.")
@@ -275,7 +286,7 @@ async def list_job_events(
     job_id: str,
     session: SessionDep,
     tenant: TenantDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> JobEventList:
     """The job's audit trail, oldest first; `next_cursor` is the `after` of the next page."""

@@ -38,6 +38,7 @@ from api.web import (
 from playparse.config import Settings
 from playparse.db import jobs as jobs_repo
 from playparse.db.job_search import search_jobs
+from playparse.ids import MAX_BIGINT
 from playparse.jobs import JobAction, JobStatus
 from playparse.llm.base import configured_providers
 
@@ -264,7 +265,7 @@ async def job_live(
     job_id: str,
     session: SessionDep,
     tenant: TenantDep,
-    after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_BIGINT)] = 0,
 ) -> Response:
     """The job page's progress panel and the events after `after`, for app.js to swap in."""
     job = await load_job(session, tenant, job_id)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import SessionDep, TenantDep, is_valid_id
+from api.deps import SessionDep, TenantDep
 from api.problems import Problem
 from api.schemas import PlayPublic
 from playparse.db import plays as plays_repo
+from playparse.ids import is_valid_id
 
 router = APIRouter(prefix="/api/plays", tags=["plays"])
 

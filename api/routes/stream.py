@@ -16,6 +16,7 @@ from api.problems import Problem
 from api.routes.jobs import load_job
 from api.schemas import JobEventPublic
 from playparse.db import jobs as jobs_repo
+from playparse.ids import MAX_BIGINT
 from playparse.jobs import JobStatus
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
@@ -25,7 +26,7 @@ POLL_INTERVAL_S = 0.25
 # stream carries one keep-alive comment rather than two.
 KEEP_ALIVE_S = 14.0
 PAGE_SIZE = 500
-MAX_EVENT_ID = 2**63 - 1  # job_events.id is a BIGINT
+MAX_EVENT_ID = MAX_BIGINT  # job_events.id is a BIGINT
 _DIGITS = re.compile(r"[0-9]{1,19}")
 
 # Closed as soon as the job has been checked, before the stream starts: a stream may last for

@@ -31,6 +31,10 @@ async def search_jobs(
     Pages like `playparse.db.jobs.list_jobs`, with the same cursors. Raises ValueError for a
     malformed cursor.
     """
+    if filename_contains and not filename_contains.isprintable():
+        # Stored file names hold printable characters only (uploads are cleaned), so none
+        # matches; PostgreSQL would refuse a NUL in the pattern.
+        return [], None
     query = select(Job).where(Job.tenant_id == tenant_id)
     if statuses:
         query = query.where(Job.status.in_(list(statuses)))

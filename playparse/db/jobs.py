@@ -19,6 +19,7 @@ from playparse.db.models import (
     JobEvent,
     utcnow,
 )
+from playparse.ids import is_valid_id
 from playparse.jobs import JobError, JobStatus, can_transition
 
 # The events table itself: the ORM's bulk-DML handling of mapped classes costs more than the
@@ -126,9 +127,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         created, job_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(created), str(job_id)
+        position = datetime.fromisoformat(created), str(job_id)
     except (ValueError, TypeError) as error:
         raise ValueError("malformed cursor") from error
+    if not is_valid_id(position[1]):
+        raise ValueError("malformed cursor")
+    return position
 
 
 async def list_jobs(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
@@ -92,3 +94,59 @@ async def test_a_method_the_resource_lacks_is_405_problem(api: Api) -> None:
     response = await api.http.delete("/api/jobs")
     assert response.status_code == 405
     assert response.headers["content-type"] == PROBLEM
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("budget_usd", "inf"),
+        ("budget_usd", "nan"),
+        ("budget_usd", "1e309"),
+        ("budget_tokens", str(10**30)),
+        ("model", "gpt\x00mini"),
+        ("batch_key", "week\x1b12"),
+    ],
+)
+async def test_options_the_database_cannot_hold_are_refused_before_a_job_exists(
+    api: Api, field: str, value: str
+) -> None:
+    key = f"refused-{field}-{value.encode().hex()[:40]}"
+    refused = await api.http.post(
+        "/api/jobs",
+        files={"file": ("a.txt", PLAY)},
+        data={field: value},
+        headers={"Idempotency-Key": key},
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == PROBLEM
+    assert field in refused.text
+    # Nothing was kept under the key: the same request without the bad option is a new job.
+    accepted = await api.http.post(
+        "/api/jobs", files={"file": ("a.txt", PLAY)}, headers={"Idempotency-Key": key}
+    )
+    assert accepted.status_code == 202, accepted.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/jobs/{id}/events?after=99999999999999999999",
+        "/api/jobs/{id}/events?after=9223372036854775808",
+    ],
+)
+async def test_an_event_position_beyond_any_id_is_a_422(api: Api, url: str) -> None:
+    job = (await api.http.post("/api/jobs", files={"file": ("a.txt", PLAY)})).json()
+    response = await api.http.get(url.format(id=job["id"]))
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM
+
+
+async def test_control_characters_in_searches_and_cursors_find_nothing(api: Api) -> None:
+    await api.http.post("/api/jobs", files={"file": ("nul.txt", PLAY)})
+    page = await api.http.get("/", params={"q": "nul\x00"})
+    assert page.status_code == 200
+    assert "nul.txt" not in page.text
+    forged = base64.urlsafe_b64encode(json.dumps(["2026-01-01T00:00:00", "job\x00"]).encode())
+    listed = await api.http.get("/api/jobs", params={"cursor": forged.decode()})
+    assert listed.status_code == 400
+    assert listed.json()["type"] == "urn:playparse:problem:invalid-cursor"
