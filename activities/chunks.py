@@ -18,7 +18,7 @@ from playparse.config import Settings
 from playparse.db import chunks as chunks_repo
 from playparse.db import jobs as jobs_repo
 from playparse.db import llm as llm_repo
-from playparse.db.chunks import ChunkWork, FinishedChunk
+from playparse.db.chunks import ChunkWork, CountedChunk, FinishedChunk
 from playparse.db.models import utcnow
 from playparse.errors import PlayparseError
 from playparse.jobs import JobError, JobStatus
@@ -26,6 +26,10 @@ from playparse.llm.base import LLM_PROVIDERS, Provider, ProviderError, ProviderR
 from playparse.llm.pricing import cost_usd, estimate_tokens
 from playparse.llm.prompt import PROMPT_VERSION, join_to_previous, prompt_size
 from playparse.schema import ChunkContext, ChunkParse
+
+# Waits before storing a parsed chunk again after its transaction failed (a busy or briefly
+# unreachable database); within the chunk's heartbeat timeout.
+STORE_RETRY_DELAYS_S = (0.5, 1.0, 2.0)
 
 
 class ChunkActivities:
@@ -142,13 +146,33 @@ class ChunkActivities:
             reset_breaker=input.provider if llm and work.consecutive_failures else None,
         )
         try:
-            counted = await self._writer.store(finished)
+            counted = await self._store(finished)
         except Exception:
             # The batch was rolled back, its release of the reservation with it.
             await self._release_budget(input.job_id, reserved)
             raise
         reused = counted is None
         return ParseChunkResult(input.job_id, input.index, len(lines), chars, reused=reused)
+
+    async def _store(self, finished: FinishedChunk) -> CountedChunk | None:
+        """Store the chunk; a paid answer is tried again a few times before the attempt fails.
+
+        A failed attempt's answer is lost with it (the cache row rolls back with the result),
+        so the next attempt would pay the provider again for the same chunk.
+        """
+        for retry, delay in enumerate(STORE_RETRY_DELAYS_S, start=1):
+            try:
+                return await self._writer.store(finished)
+            except Exception as error:
+                activity.logger.warning(
+                    "chunk %s not stored (%s); trying again in %.1f s",
+                    finished.row["index"],
+                    error,
+                    delay,
+                    extra={"chunk": finished.row["index"], "retry": retry},
+                )
+                await heartbeating(asyncio.sleep(delay))
+        return await self._writer.store(finished)
 
     async def _call(
         self,

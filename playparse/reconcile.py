@@ -57,7 +57,7 @@ async def reconcile_once(
 ) -> list[Correction]:
     """Compare jobs with their workflows once; returns the corrections made."""
     corrections = await _closed_workflows(client, sessions, stale_after)
-    corrections += await _running_again(client, sessions)
+    corrections += await _running_again(client, sessions, stale_after)
     corrections += await _mark_stalled(sessions)
     for correction in corrections:
         log.info(
@@ -112,18 +112,20 @@ async def _closed_workflows(
 
 
 async def _running_again(
-    client: Client, sessions: async_sessionmaker[AsyncSession]
+    client: Client, sessions: async_sessionmaker[AsyncSession], stale_after: timedelta
 ) -> list[Correction]:
-    """Failed or cancelled jobs whose workflow ran again after a reset in Temporal."""
+    """Failed or cancelled jobs whose workflow ran again after a reset in Temporal.
+
+    A workflow records its job's end one step before it closes, and the list of workflows may
+    lag behind: only a job that ended `stale_after` ago is looked at, and only when Temporal's
+    own description of its workflow (not the list) says it runs or completed again.
+    """
     since = (utcnow() - RECENT).isoformat().replace("+00:00", "Z")
     query = (
         "WorkflowType = 'ParsePlayWorkflow' AND (ExecutionStatus = 'Running' OR "
         f"(ExecutionStatus = 'Completed' AND CloseTime > '{since}'))"
     )
-    latest = {
-        execution.id: execution.status
-        async for execution in client.list_workflows(query, limit=BATCH)
-    }
+    latest = {execution.id async for execution in client.list_workflows(query, limit=BATCH)}
     if not latest:
         return []
     async with sessions() as session:
@@ -131,11 +133,18 @@ async def _running_again(
             select(Job.id, Job.status, Job.play_id)
             .where(Job.id.in_(list(latest)))
             .where(Job.status.in_([JobStatus.FAILED.value, JobStatus.CANCELLED.value]))
+            .where(Job.updated_at <= utcnow() - stale_after)
         )
         final_jobs = list(rows)
     corrections = []
     for job_id, status, play_id in final_jobs:
-        completed = latest[job_id] == WorkflowExecutionStatus.COMPLETED
+        try:
+            now = (await client.get_workflow_handle(job_id).describe()).status
+        except RPCError:
+            continue
+        if now not in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
+            continue
+        completed = now == WorkflowExecutionStatus.COMPLETED
         if completed and play_id is None:
             continue
         reason = "the workflow ran again after a reset in Temporal"

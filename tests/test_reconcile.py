@@ -15,7 +15,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from playparse.assemble import parse_text
+from playparse.db import jobs as jobs_repo
 from playparse.db.models import Job, utcnow
+from playparse.jobs import JobError, JobStatus
 from playparse.llm.base import ProviderError
 from playparse.reconcile import reconcile_once
 from tests.api.test_job_control import (  # noqa: F401  (fixtures)
@@ -102,6 +104,34 @@ async def test_a_failed_job_reset_in_temporal_runs_again_and_completes(
     events = (await api.http.get(f"/api/jobs/{job['id']}/events")).json()["data"]
     assert "reset" in [e["kind"] for e in events]
     assert (await api.http.get(f"/api/jobs/{job['id']}/result")).status_code == 200
+
+
+async def test_a_job_that_just_ended_is_not_taken_for_one_that_runs_again(
+    api: Api,
+    worker: Worker,
+    provider: Instrumented,
+    temporal: Client,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Between recording its end and closing, a workflow still runs (and is listed so)."""
+    provider.delay = 30.0
+    job = (await submit(api, EXAMPLE.read_bytes(), name=EXAMPLE.name)).json()
+    await wait_for(api, job["id"], lambda j: j["status"] == "running")
+    async with sessions.begin() as session:
+        await jobs_repo.record_state(
+            session,
+            job_id=job["id"],
+            status=JobStatus.FAILED,
+            event="failed",
+            error=JobError("ProviderFailed", "refused", False),
+        )
+    try:
+        corrections = await reconcile_once(temporal, sessions)
+        assert job["id"] not in [c.job_id for c in corrections]
+        shown = (await api.http.get(f"/api/jobs/{job['id']}")).json()
+        assert shown["status"] == "failed" and shown["error"]["message"] == "refused"
+    finally:
+        await temporal.get_workflow_handle(job["id"]).terminate()
 
 
 async def test_a_job_without_progress_is_marked_stalled_once(

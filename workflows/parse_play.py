@@ -199,6 +199,9 @@ class ParsePlayWorkflow:
                 start_to_close_timeout=policies.ASSEMBLE_TIMEOUT,
                 heartbeat_timeout=policies.STEP_HEARTBEAT,
                 retry_policy=policies.DB_RETRY,
+                # A cancel while the play is being saved waits for the save: the job then ends
+                # completed with its play, never cancelled with a play saved behind it.
+                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
                 priority=self._priority,
             )
             await self._set_state(

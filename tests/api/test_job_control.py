@@ -11,11 +11,13 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -23,12 +25,17 @@ from temporalio.worker import Worker
 from playparse import heuristic
 from playparse.assemble import parse_text
 from playparse.config import Settings
-from playparse.db.models import ChunkResult
+from playparse.db import chunks as chunks_repo
+from playparse.db import jobs as jobs_repo
+from playparse.db import plays as plays_repo
+from playparse.db.models import ChunkResult, Play
+from playparse.jobs import JobError, JobStatus
 from playparse.llm.base import ProviderError, ProviderResult, Providers
 from playparse.schema import ChunkContext
 from tests.api.test_jobs_api import PROBLEM, submit, wait_until_final
-from tests.conftest import Api
-from tests.helpers import EXAMPLE
+from tests.conftest import Api, free_port, served
+from tests.helpers import EXAMPLE, create_job
+from tests.processes import Processes
 
 TEXT = EXAMPLE.read_text(encoding="utf-8")
 
@@ -215,6 +222,54 @@ async def test_cancel_abandons_the_running_chunk_and_keeps_what_was_parsed(
     assert events[-1]["kind"] == "cancelled"
 
 
+async def test_a_cancel_while_the_play_is_saved_ends_the_job_with_its_play(
+    api: Api,
+    worker: Worker,
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    save = plays_repo.save_playbook
+
+    async def slow_save(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(2.0)
+        return await save(*args, **kwargs)
+
+    monkeypatch.setattr(plays_repo, "save_playbook", slow_save)
+    job = (await submit(api, TEXT.encode())).json()
+    await wait_for(api, job["id"], lambda j: j["stage"] == "saving", timeout=30)
+    assert (await api.http.post(f"/api/jobs/{job['id']}/cancel")).status_code == 202
+    final = await wait_until_final(api, job["id"])
+    async with sessions() as session:
+        play = await session.scalar(select(Play.id).where(Play.job_id == job["id"]))
+    # The save had begun, so the job completes with its play; the play is never left behind
+    # a cancelled job.
+    assert final["status"] == "completed"
+    assert play is not None and final["play_id"] == play
+
+
+async def test_a_parsed_chunk_whose_store_fails_is_stored_again_not_parsed_again(
+    api: Api, worker: Worker, provider: Instrumented, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = chunks_repo.store_finished
+    failed: list[int] = []
+
+    async def flaky_store(session: AsyncSession, finished: Any) -> Any:
+        # Every fourth batch's transaction fails once, as a database that was briefly away.
+        if len(failed) < 3 and sum(provider.calls.values()) % 4 == 1:
+            failed.append(finished[0].row["index"])
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        return await store(session, finished)
+
+    monkeypatch.setattr(chunks_repo, "store_finished", flaky_store)
+    job = (await submit(api, TEXT.encode())).json()
+    done = await wait_until_final(api, job["id"])
+    assert done["status"] == "completed"
+    assert failed, "no store failed"
+    # Each chunk went to the provider once, those whose first store failed included.
+    assert set(provider.calls.values()) == {1}
+    assert len(provider.calls) == done["chunks_total"] == done["chunks_done"]
+
+
 async def test_a_retryable_failure_shows_retrying_then_recovers(
     api: Api, worker: Worker, provider: Instrumented
 ) -> None:
@@ -299,6 +354,37 @@ async def test_a_cancelled_job_can_be_retried_and_completes(
         sum(provider.calls.values()) - calls_before
         == done["chunks_total"] - cancelled["chunks_done"]
     )
+
+
+async def test_a_retry_that_temporal_does_not_answer_leaves_the_job_as_it_was(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    from api.app import create_app
+
+    job = await create_job(sessions, b"ANNA.\nHi.\n")
+    async with sessions.begin() as session:
+        await jobs_repo.record_state(
+            session,
+            job_id=job.id,
+            status=JobStatus.FAILED,
+            event="failed",
+            error=JobError("ProviderFailed", "the provider was down", True),
+        )
+    # The API's client connected to a dev server that has gone away since.
+    processes = Processes(tmp_path)
+    try:
+        server = processes.temporal(free_port())
+        server.start()
+        gone = await server.wait_ready()
+    finally:
+        processes.kill_all()
+    async with served(create_app(settings, temporal=gone, sessions=sessions)) as api:
+        refused = await api.http.post(f"/api/jobs/{job.id}/retry")
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["content-type"] == PROBLEM
+        shown = (await api.http.get(f"/api/jobs/{job.id}")).json()
+    assert shown["status"] == "failed"
+    assert "retry" in shown["allowed_actions"]
 
 
 async def test_priority_is_validated_and_a_change_is_applied_and_shown(
