@@ -143,6 +143,11 @@ class JobActivities:
             await chunks_repo.store_chunks(session, job_id=ref.job_id, rows=rows)
             job = await self._job(session, ref.job_id)
             job.outline = play_outline.model_dump(mode="json")
+            # No chunk of the job runs while a run plans (a continued run waits for its chunks,
+            # a retried job's were stopped), so what is still reserved against the budget was
+            # left by an attempt lost with its worker and would count against it for good.
+            job.reserved_tokens = 0
+            job.reserved_usd = 0.0
             await jobs_repo.add_event(
                 session, job=job, kind="planned", detail={"chunks": len(rows), "chars": len(text)}
             )

@@ -207,6 +207,13 @@ async def record_state(
     if job is None:
         return None
     current = JobStatus(job.status)
+    if current == JobStatus.RETRYING and status == JobStatus.COMPLETED:
+        # An attempt already superseded by a successful one can record `retrying` late; the
+        # workflow completing says no chunk waits any more, so the job recovers on its way.
+        await record_state(
+            session, job_id=job_id, status=JobStatus.RUNNING, event="recovered", detail={}
+        )
+        current = JobStatus.RUNNING
     if status is not None and not can_transition(current, status):
         return None
     if status is None and current.is_final:

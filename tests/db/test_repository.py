@@ -105,6 +105,33 @@ async def test_state_changes_follow_the_state_machine(
     assert [e.kind for e in events] == ["submitted", "started", "failed"]
 
 
+async def test_a_job_left_retrying_by_a_late_attempt_still_completes(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        job = await repo.create_job(session, new=new_job())
+        await repo.record_state(session, job_id=job.id, status=JobStatus.RUNNING, event="started")
+        await repo.record_state(
+            session,
+            job_id=job.id,
+            status=JobStatus.RETRYING,
+            event="retrying",
+            error=JobError("ProviderTimeout", "chunk 3: no answer", True, 3),
+            attempt=1,
+        )
+    async with sessions.begin() as session:
+        done = await repo.record_state(
+            session, job_id=job.id, status=JobStatus.COMPLETED, event="completed"
+        )
+    assert done is not None
+    async with sessions() as session:
+        stored = await repo.get_job(session, job_id=job.id)
+        events = await repo.list_events(session, job_id=job.id)
+    assert stored is not None
+    assert (stored.status, stored.error_type, stored.attempt) == ("completed", None, None)
+    assert [e.kind for e in events][-3:] == ["retrying", "recovered", "completed"]
+
+
 async def test_chunk_results_are_kept_once_and_counters_do_not_inflate(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:

@@ -90,6 +90,23 @@ async def test_a_file_without_text_fails_at_once_with_a_readable_reason(
     assert all(e.activity_task_started_event_attributes.attempt == 1 for e in attempts)
 
 
+async def test_planning_a_run_gives_back_reservations_left_by_lost_attempts(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    job = await create_job(sessions, EXAMPLE.read_bytes(), chunk_size=5000)
+    jobs = JobActivities(sessions, settings)
+    env = ActivityEnvironment()
+    await env.run(jobs.extract_text, JobRef(job.id))
+    async with sessions.begin() as session:
+        # A chunk's likely spending, held by an attempt whose worker was killed mid-call.
+        assert await repo.reserve_budget(session, job_id=job.id, tokens=900, usd=0.5) is None
+    await env.run(jobs.plan_chunks, JobRef(job.id))
+    async with sessions() as session:
+        planned = await repo.get_job(session, job_id=job.id)
+    assert planned is not None
+    assert (planned.reserved_tokens, planned.reserved_usd) == (0, 0.0)
+
+
 async def test_chunk_activity_run_twice_keeps_one_result_and_parses_once(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
