@@ -233,6 +233,9 @@ async def run_stack(
         namespace=settings.temporal_namespace,
     )
     client = await server.start()
+    if settings.temporal_ui_url is None and server.ui_url is not None:
+        # The job page links to this stack's own Web UI, on whichever port it was given.
+        settings = settings.model_copy(update={"temporal_ui_url": server.ui_url})
     engine = create_engine(settings.resolved_database_url)
     planner = None
     providers = default_providers(settings)

@@ -57,10 +57,17 @@ def _ordinal_forms() -> dict[str, int]:
 _WORDS = _ordinal_forms()
 
 
+# Act and scene numbers above this are not read as numbers (a year, a page count, noise).
+MAX_NUMERAL = 9999
+
+
 def numeral(token: str) -> int | None:
     """The value of a number printed as digits, a Roman numeral or a word, else None."""
     token = token.strip(".:")
     if token.isdigit():
+        # Only ASCII digits: "2¹" (a footnote mark) is isdigit() but no int().
+        if not token.isascii() or len(token) > len(str(MAX_NUMERAL)):
+            return None
         return int(token)
     if _ROMAN.match(token.upper()) and (token.isupper() or token.islower()):
         values = [_ROMAN_VALUES[c] for c in token.upper()]

@@ -29,24 +29,21 @@ class Stack:
         self.process: subprocess.Popen[str] | None = None
         self.ready_line = ""
 
-    def start(self, timeout: float = 90) -> None:
+    def start(self, timeout: float = 90, *, by_environment: bool = False) -> None:
+        """Start `playparse up`; the data dir and API port as options, or as PLAYPARSE_*."""
+        ports = ["--temporal-port", str(self.temporal_port), "--ui-port", str(self.ui_port)]
+        env = {**os.environ, "PLAYPARSE_DATABASE_URL": ""}
+        if by_environment:
+            options = ports
+            env |= {"PLAYPARSE_DATA_DIR": str(self.data_dir), "PLAYPARSE_API_PORT": str(self.port)}
+        else:
+            options = ["--data-dir", str(self.data_dir), "--port", str(self.port), *ports]
         self.process = subprocess.Popen(
-            [
-                str(BIN / "playparse"),
-                "up",
-                "--data-dir",
-                str(self.data_dir),
-                "--port",
-                str(self.port),
-                "--temporal-port",
-                str(self.temporal_port),
-                "--ui-port",
-                str(self.ui_port),
-            ],
+            [str(BIN / "playparse"), "up", *options],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "PLAYPARSE_DATABASE_URL": ""},
+            env=env,
         )
         deadline = time.monotonic() + timeout
         assert self.process.stdout is not None
@@ -109,6 +106,8 @@ def test_up_serves_the_cli_and_a_restart_keeps_and_finishes_jobs(stack: Stack) -
     assert job["id"] in listed.stdout
     missing = stack.cli("job", "job_nope")
     assert missing.returncode == 3 and "no job" in missing.stderr
+    page = httpx.get(f"{stack.url}/jobs/{job['id']}").text
+    assert f"http://127.0.0.1:{stack.ui_port}/namespaces/default/workflows/{job['id']}" in page
 
     # A long job (small chunks) is interrupted by a stop and finishes after the restart.
     long_job = json.loads(
@@ -121,7 +120,8 @@ def test_up_serves_the_cli_and_a_restart_keeps_and_finishes_jobs(stack: Stack) -
     assert stack.stop() == 0
     assert stack.cli("jobs").returncode == 4
 
-    stack.start()
+    # The same data dir and port from the environment: the jobs are there.
+    stack.start(by_environment=True)
     deadline = time.monotonic() + 120
     while True:
         current = httpx.get(f"{stack.url}/api/jobs/{long_job['id']}").json()

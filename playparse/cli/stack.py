@@ -14,9 +14,17 @@ from playparse.cli.base import Exit, app, err, out, usage_error
 @app.command()
 def up(
     data_dir: Annotated[
-        Path, typer.Option(help="where jobs, plays and Temporal state live")
-    ] = Path(".playparse"),
-    port: Annotated[int, typer.Option(help="API port")] = 8000,
+        Path | None,
+        typer.Option(
+            help="where jobs, plays and Temporal state live "
+            "[default: PLAYPARSE_DATA_DIR, else .playparse]",
+            show_default=False,
+        ),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="API port [default: PLAYPARSE_API_PORT, else 8000]", show_default=False),
+    ] = None,
     temporal_port: Annotated[int, typer.Option()] = 7233,
     ui_port: Annotated[int, typer.Option(help="Temporal Web UI port")] = 8233,
 ) -> None:
@@ -29,8 +37,14 @@ def demo(
     file: Annotated[
         Path | None, typer.Argument(help="play to parse (default: bundled sample)")
     ] = None,
-    data_dir: Annotated[Path, typer.Option()] = Path(".playparse"),
-    port: Annotated[int, typer.Option()] = 8000,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="[default: PLAYPARSE_DATA_DIR, else .playparse]", show_default=False),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="API port [default: PLAYPARSE_API_PORT, else 8000]", show_default=False),
+    ] = None,
     temporal_port: Annotated[int, typer.Option()] = 7233,
     ui_port: Annotated[int, typer.Option()] = 8233,
 ) -> None:
@@ -41,7 +55,11 @@ def demo(
 
 
 def _run_stack(
-    data_dir: Path, port: int, temporal_port: int, ui_port: int, demo_file: Path | None
+    data_dir: Path | None,
+    port: int | None,
+    temporal_port: int,
+    ui_port: int,
+    demo_file: Path | None,
 ) -> None:
     from pydantic import ValidationError
 
@@ -52,7 +70,9 @@ def _run_stack(
     from playparse.logs import configure_logging
 
     try:
-        settings = Settings(data_dir=data_dir, api_port=port)
+        # Only what was given on the command line overrides the PLAYPARSE_* environment.
+        given: dict[str, Any] = {"data_dir": data_dir, "api_port": port}
+        settings = Settings(**{key: value for key, value in given.items() if value is not None})
     except ValidationError as error:
         problems = "; ".join(
             f"PLAYPARSE_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"

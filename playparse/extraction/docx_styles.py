@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -67,6 +68,8 @@ def _indentation(ppr: Any) -> dict[str, int]:
             try:
                 number = float(value)
             except ValueError:
+                continue
+            if not math.isfinite(number):
                 continue
             columns = number / 100 if key.endswith("Chars") else number / TWIPS_PER_COLUMN
             found[name] = round(columns)

@@ -173,6 +173,13 @@ def main() -> int:
         result = _error(ExtractionLimitExceeded(fmt, limit="memory", value=memory_mb))
     except RecursionError:
         result = _error(UnreadableDocument(fmt, "its structure is nested too deeply"))
+    except ImportError:
+        raise  # the installation's fault, not the document's: the worker retries
+    except Exception as error:
+        # The child reads this one document and nothing else, so whatever else its reader
+        # raises is about the document, and another attempt would raise it again.
+        reason = f"the reader failed on it ({type(error).__name__}: {error})"
+        result = _error(UnreadableDocument(fmt, reason[:300]))
     sys.stdout.buffer.write(json.dumps(result, ensure_ascii=False).encode("utf-8"))
     sys.stdout.buffer.flush()
     return 0

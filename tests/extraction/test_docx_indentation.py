@@ -6,6 +6,8 @@ import io
 
 import docx
 from docx.enum.style import WD_STYLE_TYPE
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from docx.shared import Pt
 
 from playparse.extraction import extract
@@ -45,3 +47,17 @@ async def test_indentation_comes_out_as_leading_spaces() -> None:
         "    He can report.",
         "  A new paragraph of prose.",
     ]
+
+
+async def test_an_indentation_that_is_not_a_number_is_ignored() -> None:
+    """Word writes twips; a file that says `inf` or `1e400` is read as unindented."""
+    document = docx.Document()
+    for value in ("inf", "nan", "1e400"):
+        paragraph = document.add_paragraph(f"HAMLET. Indented by {value}.")
+        indentation = OxmlElement("w:ind")
+        indentation.set(qn("w:left"), value)
+        paragraph._p.get_or_add_pPr().append(indentation)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    lines = [line for line in (await extract(buffer.getvalue())).text.split("\n") if line]
+    assert lines == [f"HAMLET. Indented by {value}." for value in ("inf", "nan", "1e400")]

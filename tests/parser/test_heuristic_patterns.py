@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from playparse.assemble import parse_text
 from playparse.heuristic_patterns import (
     AUTHOR_LINE,
     CAST_HEADING,
@@ -60,7 +61,9 @@ def test_numeral_reads_digits_roman_numerals_and_words(token: str, value: int) -
     assert numeral(token) == value
 
 
-@pytest.mark.parametrize("token", ["", "foo", "IIII", "Iv", "twenty-first", "Scene"])
+@pytest.mark.parametrize(
+    "token", ["", "foo", "IIII", "Iv", "twenty-first", "Scene", "2¹", "٣", "12345", "9" * 30]
+)
 def test_numeral_is_none_for_anything_else(token: str) -> None:
     assert numeral(token) is None
 
@@ -284,3 +287,12 @@ def test_entrance_exit_and_curtain_lines(line: str) -> None:
 )
 def test_words_that_only_begin_like_stage_words_are_not_stage_lines(line: str) -> None:
     assert not STAGE_LINE.match(line)
+
+
+def test_a_footnote_mark_or_a_huge_number_after_a_heading_word_parses() -> None:
+    """Neither is an act number, and neither may stop the play from parsing."""
+    text = "ACT 2¹\n\nSCENE 99999999999999999999\n\nHAMLET. To be.\n\nACT II\n\nOPHELIA. Or not.\n"
+    playbook = parse_text(text, 2500)
+    assert [act.number for act in playbook.acts if act.number is not None] == [2]
+    lines = [i.text for a in playbook.acts for s in a.scenes for i in s.items if i.type == "line"]
+    assert lines == ["To be.", "Or not."]
