@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -13,7 +13,7 @@ from temporalio.client import Client
 from api.limits import UploadLimitMiddleware
 from api.problems import install_problem_handlers
 from api.routes import control, jobs, ops, pages, plays, stream
-from api.web import STATIC_DIR
+from api.web import STATIC_DIR, same_origin_writes
 from playparse.config import Settings
 from playparse.db.engine import create_engine, create_sessionmaker
 from playparse.db.migrate import upgrade
@@ -72,10 +72,11 @@ def create_app(
     # The web page, with its live jobs list (/api/jobs/stream) and the result downloads.
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(jobs.router)
+    writes = [Depends(same_origin_writes)]
+    app.include_router(jobs.router, dependencies=writes)
     app.include_router(stream.router)
-    app.include_router(control.router)
-    app.include_router(plays.router)
+    app.include_router(control.router, dependencies=writes)
+    app.include_router(plays.router, dependencies=writes)
 
     @app.get("/api/health/live", tags=["health"])
     async def live() -> dict[str, str]:

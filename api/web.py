@@ -112,11 +112,32 @@ def sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def check_same_origin(request: Request) -> None:
-    """Refuse a form posted from another site (the browser names the page it came from)."""
+def _from_another_site(request: Request) -> bool:
+    """Whether a browser sent this from another site's page (browsers name its origin)."""
     origin = request.headers.get("origin")
-    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+    return origin is not None and urlsplit(origin).netloc != request.headers.get("host")
+
+
+def check_same_origin(request: Request) -> None:
+    """Refuse a form posted from another site."""
+    if _from_another_site(request):
         raise Problem(403, "cross-site-form", "forms may only be sent from this site's own pages")
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def same_origin_writes(request: Request) -> None:
+    """Refuse a change sent by a browser from another site's page.
+
+    A page elsewhere can make a visitor's browser post a form to this API (a job that spends
+    on a paid provider, say); the browser names that page's origin. Clients that are not
+    browsers (the CLI, scripts) send no Origin and are not affected.
+    """
+    if request.method not in SAFE_METHODS and _from_another_site(request):
+        raise Problem(
+            403, "cross-site-request", "changes may only be sent from this site's own pages"
+        )
 
 
 def not_found(request: Request, message: str) -> Response:

@@ -108,6 +108,24 @@ async def test_forms_from_other_sites_are_refused(api: Api) -> None:
     assert response.status_code == 403
 
 
+async def test_api_changes_sent_from_other_sites_are_refused(api: Api) -> None:
+    """A page elsewhere cannot make a visitor's browser start or steer jobs through the API."""
+    elsewhere = {"Origin": "https://elsewhere.example"}
+    upload = {"file": ("a.txt", b"A. Hello.")}
+    refused = await api.http.post("/api/jobs", files=upload, headers=elsewhere)
+    assert refused.status_code == 403
+    assert refused.json()["type"] == "urn:playparse:problem:cross-site-request"
+    own = await api.http.post("/api/jobs", files=upload, headers={"Origin": api.url})
+    assert own.status_code == 202
+    job_id = own.json()["id"]
+    for method, path in [("POST", f"/api/jobs/{job_id}/cancel"), ("PATCH", f"/api/jobs/{job_id}")]:
+        response = await api.http.request(method, path, json={"priority": 5}, headers=elsewhere)
+        assert response.status_code == 403, (method, path)
+    # Reading is not a change, and clients that are not browsers send no Origin.
+    assert (await api.http.get(f"/api/jobs/{job_id}", headers=elsewhere)).status_code == 200
+    assert (await api.http.post(f"/api/jobs/{job_id}/cancel")).status_code == 202
+
+
 async def test_the_jobs_table_filters_by_state_and_file_name(api: Api) -> None:
     # No worker polls this test's task queue: the jobs stay queued.
     tag = secrets.token_hex(4)
