@@ -22,6 +22,11 @@ _INVISIBLE = re.compile(
 # Spaces that look like a space but do not match one: no-break, figure, narrow no-break and
 # the typographic widths.
 _SPACES = re.compile("[\u00a0\u2000-\u200a\u202f\u205f]")
+# Longer lines are broken before a space. No play prints one (the longest in the shared plays
+# is 136 characters; a DOCX paragraph is one line), and a chunk that starts inside a line
+# carries the line's start with it for the parser to re-read, so a file of one enormous line
+# would make planning quadratic and every chunk's context as long as the line.
+MAX_LINE_CHARS = 10_000
 
 
 def normalise_text(text: str) -> str:
@@ -31,7 +36,8 @@ def normalise_text(text: str) -> str:
     control characters other than `\\n` and `\\t` are removed, and so are zero-width, bidi
     control, variation selector and tag characters that could hide instructions to a language
     model; no-break and other typographic spaces become plain spaces; the result is in Unicode
-    NFC with trailing spaces and tabs stripped from every line.
+    NFC with trailing spaces and tabs stripped from every line; a line longer than
+    MAX_LINE_CHARS is broken into lines of at most that length, before a space where it has one.
 
     Args:
         text: text as extracted or decoded.
@@ -44,4 +50,23 @@ def normalise_text(text: str) -> str:
     text = _SPACES.sub(" ", text)
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    return "\n".join(line.rstrip(" \t") for line in text.split("\n"))
+    return "\n".join(piece for line in text.split("\n") for piece in _broken(line.rstrip(" \t")))
+
+
+def _broken(line: str) -> list[str]:
+    """The line, or its pieces of at most MAX_LINE_CHARS, cut before a space if there is one."""
+    if len(line) <= MAX_LINE_CHARS:
+        return [line]
+    pieces = []
+    start = 0
+    while len(line) - start > MAX_LINE_CHARS:
+        end = start + MAX_LINE_CHARS
+        cut = line.rfind(" ", start + MAX_LINE_CHARS // 2, end)
+        if cut < 0:
+            cut = end
+        pieces.append(line[start:cut].rstrip(" \t"))
+        start = cut
+        while start < len(line) and line[start] == " ":
+            start += 1
+    pieces.append(line[start:])
+    return pieces

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from playparse.extraction import normalise_text
+from playparse.extraction.normalise import MAX_LINE_CHARS
 
 
 def test_line_ends_become_newlines() -> None:
@@ -37,3 +38,19 @@ def test_lone_surrogates_are_dropped_so_the_text_encodes() -> None:
 def test_indentation_and_blank_lines_survive() -> None:
     text = "DUNCAN\n\n    What bloody man is that?\n"
     assert normalise_text(text) == text
+
+
+def test_an_enormous_line_is_broken_before_spaces_and_keeps_every_word() -> None:
+    words = [f"w{n}" for n in range(300_000)]
+    line = "HAMLET. " + " ".join(words)
+    text = normalise_text(line + "\nOPHELIA. Short.\n")
+    lines = text.split("\n")
+    assert all(len(piece) <= MAX_LINE_CHARS for piece in lines)
+    assert len(lines) > len(line) // MAX_LINE_CHARS
+    assert lines[0].startswith("HAMLET. w0 w1") and lines[-2:] == ["OPHELIA. Short.", ""]
+    assert " ".join(lines[:-2]).split() == line.split()
+
+
+def test_a_line_without_spaces_is_cut_at_the_limit() -> None:
+    text = normalise_text("x" * (2 * MAX_LINE_CHARS + 5))
+    assert [len(piece) for piece in text.split("\n")] == [MAX_LINE_CHARS, MAX_LINE_CHARS, 5]
