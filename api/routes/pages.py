@@ -225,10 +225,14 @@ async def _job_page(
         job = await load_job(session, tenant, job_id)
     except Problem as problem:
         return not_found(request, problem.detail)
-    events = await jobs_repo.list_events(session, job_id=job.id, after_id=0, limit=MAX_EVENTS_SHOWN)
+    # The newest events: a long job's end matters more than its first thousand chunks.
+    events, earlier = await jobs_repo.latest_events(
+        session, job_id=job.id, limit=MAX_EVENTS_SHOWN
+    )
     context = {
         "job": JobPublic.of(job),
         "events": [JobEventPublic.of(event) for event in events],
+        "earlier_events": earlier,
         "temporal_url": temporal_ui_url(settings, job.id),
         "actions": BUTTONS,
         "notice": notice,

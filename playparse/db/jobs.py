@@ -185,6 +185,20 @@ async def list_events(
     return list((await session.execute(query)).scalars())
 
 
+async def latest_events(
+    session: AsyncSession, *, job_id: str, limit: int
+) -> tuple[list[JobEvent], bool]:
+    """The job's newest `limit` events, oldest first, and whether earlier ones were left out."""
+    query = (
+        select(JobEvent)
+        .where(JobEvent.job_id == job_id)
+        .order_by(JobEvent.id.desc())
+        .limit(limit + 1)
+    )
+    newest = list((await session.execute(query)).scalars())
+    return newest[:limit][::-1], len(newest) > limit
+
+
 async def record_state(
     session: AsyncSession,
     *,

@@ -9,8 +9,12 @@ import re
 import secrets
 
 import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.worker import Worker
 
+from api.routes import pages as pages_module
+from playparse.db import jobs as jobs_repo
 from tests.api.test_jobs_api import submit, wait_until_final
 from tests.conftest import Api
 from tests.helpers import EXAMPLE
@@ -169,6 +173,23 @@ async def test_the_play_page_of_an_unfinished_job_says_it_is_not_ready(api: Api)
     response = await api.http.get(f"/jobs/{job['id']}/play")
     assert response.status_code == 409
     assert "The job is queued" in response.text
+
+
+async def test_a_long_job_page_shows_its_newest_events_and_says_so(
+    api: Api, sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pages_module, "MAX_EVENTS_SHOWN", 3)
+    job_id = (await submit(api, b"A. Hello.")).json()["id"]
+    async with sessions.begin() as session:
+        job = await jobs_repo.get_job(session, job_id=job_id)
+        assert job is not None
+        for n in range(4):
+            await jobs_repo.add_event(session, job=job, kind="chunk", detail={"index": n})
+    page = (await api.http.get(f"/jobs/{job_id}")).text
+    shown = re.findall(r'data-event-id="(\d+)"', page)
+    events = (await api.http.get(f"/api/jobs/{job_id}/events")).json()["data"]
+    assert [int(i) for i in shown] == [event["id"] for event in events][-3:]
+    assert f'href="/api/jobs/{job_id}/events"' in page
 
 
 async def test_static_files_are_served(api: Api) -> None:
