@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.deps import TenantDep
 from api.routes.stream import KEEP_ALIVE_S, get_sessions
 from api.schemas import JobPublic
+from playparse.db import jobs as jobs_repo
 from playparse.db.job_search import search_jobs
+from playparse.db.models import Job
 from playparse.jobs import JobStatus
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
@@ -38,8 +40,9 @@ async def stream_jobs(
     """The newest jobs (filtered by `status` and file name `q`) as `job` events.
 
     Each job of that first page is sent once when the stream starts and again whenever it
-    changes (data as in `GET /api/jobs/{id}`); a job submitted later is sent when it appears.
-    The stream does not end by itself.
+    changes (data as in `GET /api/jobs/{id}`); a job submitted later is sent when it appears,
+    and a job that leaves the filter (a running one that completes, say) is sent once more as
+    it now is, so its row does not go stale. The stream does not end by itself.
     """
     loop = asyncio.get_running_loop()
     sent: dict[str, tuple[object, ...]] = {}
@@ -50,10 +53,18 @@ async def stream_jobs(
             jobs, _ = await search_jobs(
                 session, tenant_id=tenant, statuses=statuses, filename_contains=q, limit=limit
             )
+            listed = {job.id for job in jobs}
+            # Jobs shown before that the filter no longer finds: their last state.
+            left = [
+                job
+                for job_id in sent
+                if job_id not in listed
+                and (job := await jobs_repo.get_job(session, job_id=job_id, tenant_id=tenant))
+            ]
         current: dict[str, tuple[object, ...]] = {}
-        changed = []
+        changed = [JobPublic.of(job) for job in left if _state(job) != sent[job.id]]
         for job in reversed(jobs):  # oldest first, so new rows land in order at the top
-            current[job.id] = (job.updated_at, job.status, job.stage, job.chunks_done, job.priority)
+            current[job.id] = _state(job)
             if sent.get(job.id) != current[job.id]:
                 changed.append(JobPublic.of(job))
         sent = current
@@ -65,3 +76,8 @@ async def stream_jobs(
             yield ServerSentEvent(comment="keep-alive")
             quiet_since = loop.time()
         await asyncio.sleep(LIST_POLL_INTERVAL_S)
+
+
+def _state(job: Job) -> tuple[object, ...]:
+    """What the jobs table shows of a job, to tell when it changed."""
+    return (job.updated_at, job.status, job.stage, job.chunks_done, job.priority)

@@ -226,9 +226,7 @@ async def _job_page(
     except Problem as problem:
         return not_found(request, problem.detail)
     # The newest events: a long job's end matters more than its first thousand chunks.
-    events, earlier = await jobs_repo.latest_events(
-        session, job_id=job.id, limit=MAX_EVENTS_SHOWN
-    )
+    events, earlier = await jobs_repo.latest_events(session, job_id=job.id, limit=MAX_EVENTS_SHOWN)
     context = {
         "job": JobPublic.of(job),
         "events": [JobEventPublic.of(event) for event in events],

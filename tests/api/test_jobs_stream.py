@@ -7,6 +7,10 @@ import secrets
 from contextlib import aclosing
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from playparse.db import jobs as jobs_repo
+from playparse.jobs import JobStatus
 from tests.api.test_jobs_api import submit
 from tests.api.test_stream import Message, sse
 from tests.conftest import Api
@@ -49,3 +53,23 @@ async def test_the_stream_filters_by_state(api: Api) -> None:
     assert response.status_code == 422
     jobs = await asyncio.wait_for(first_jobs(api, 1, status="queued"), 10)
     assert jobs[0]["status"] == "queued"
+
+
+async def test_a_job_that_leaves_the_filter_is_sent_once_more_as_it_now_is(
+    api: Api, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    tag = secrets.token_hex(4)
+    job = (await submit(api, b"A. Hello.", f"{tag}.txt")).json()
+    seen: list[dict[str, Any]] = []
+
+    async def read() -> None:
+        seen.extend(await first_jobs(api, 2, status="queued", q=tag))
+
+    reader = asyncio.create_task(read())
+    await asyncio.sleep(0.5)
+    async with sessions.begin() as session:
+        await jobs_repo.record_state(
+            session, job_id=job["id"], status=JobStatus.RUNNING, event="started"
+        )
+    await asyncio.wait_for(reader, 10)
+    assert [(j["id"], j["status"]) for j in seen] == [(job["id"], "queued"), (job["id"], "running")]
