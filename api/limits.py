@@ -7,10 +7,15 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import PROBLEM_MEDIA_TYPE, problem_type
+from api.web import nbytes
 
 # Bytes of a refused body read and thrown away so the client, still sending, can read the 413
 # instead of a reset connection; a body larger than this gets the connection closed on it.
 DRAIN_BYTES = 8 * 1024 * 1024
+# The limit is the file's; its body may be this much larger for the multipart framing and the
+# form's other fields, so a file just under the limit is not refused for them. The upload route
+# holds the file itself to the limit.
+FORM_ALLOWANCE = 64 * 1024
 
 
 class BodyTooLarge(Exception):
@@ -29,11 +34,13 @@ async def _drain(receive: Receive, already: int) -> None:
 
 
 class UploadLimitMiddleware:
-    """Answer 413 for bodies over `max_bytes`: by Content-Length at once, else while streaming."""
+    """Answer 413 for bodies over `max_bytes` of file (and the form around it): by
+    Content-Length at once, else while streaming."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_body = max_bytes + FORM_ALLOWANCE
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
@@ -41,10 +48,12 @@ class UploadLimitMiddleware:
             return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        # A browser's form post is answered with a page, anything else with a problem body.
+        page = b"text/html" in headers.get(b"accept", b"") and not scope["path"].startswith("/api")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
             if headers.get(b"expect", b"").lower() != b"100-continue":
                 await _drain(receive, 0)
-            await self._reject(send)
+            await self._reject(send, page)
             return
         received = 0
         exceeded = False
@@ -55,7 +64,7 @@ class UploadLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > self.max_body:
                     exceeded = True
                     raise BodyTooLarge
             return message
@@ -67,7 +76,7 @@ class UploadLimitMiddleware:
                 if not replaced:
                     replaced = True
                     await _drain(receive, received)
-                    await self._reject(send)
+                    await self._reject(send, page)
                 return
             await send(message)
 
@@ -77,24 +86,33 @@ class UploadLimitMiddleware:
             await _drain(receive, received)
             if not replaced:
                 replaced = True
-                await self._reject(send)
+                await self._reject(send, page)
 
-    async def _reject(self, send: Send) -> None:
-        body = json.dumps(
-            {
+    async def _reject(self, send: Send, page: bool) -> None:
+        detail = f"the upload is larger than the limit of {self.max_bytes} bytes"
+        if page:
+            media_type = "text/html; charset=utf-8"
+            body = (
+                "<!doctype html><html lang=en><meta charset=utf-8><title>File too large</title>"
+                f"<p>The file is larger than the limit of {nbytes(self.max_bytes)}. "
+                '<a href="/">Back to the form</a></p></html>'
+            ).encode()
+        else:
+            media_type = PROBLEM_MEDIA_TYPE
+            problem = {
                 "type": problem_type("too-large"),
                 "title": "Content too large",
                 "status": 413,
-                "detail": f"the upload is larger than the limit of {self.max_bytes} bytes",
+                "detail": detail,
                 "max_bytes": self.max_bytes,
             }
-        ).encode()
+            body = json.dumps(problem).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                    (b"content-type", media_type.encode()),
                     (b"content-length", str(len(body)).encode()),
                     (b"connection", b"close"),
                 ],

@@ -129,6 +129,14 @@ async def create_job(
             422, "validation-error", f"concurrency may be at most {settings.max_concurrency}"
         )
     content = await file.read()
+    if len(content) > settings.max_upload_bytes:
+        # The body limit leaves room for the form around the file; the file itself may not.
+        raise Problem(
+            413,
+            "too-large",
+            f"the upload is larger than the limit of {settings.max_upload_bytes} bytes",
+            max_bytes=settings.max_upload_bytes,
+        )
     document_format = detect_format(content) if content else None
     if content and document_format is None:
         raise Problem(415, "unsupported-document", "the file is not a PDF, DOCX or text file")

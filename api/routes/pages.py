@@ -29,6 +29,7 @@ from api.schemas import JobEventPublic, JobPublic
 from api.web import (
     check_same_origin,
     job_options,
+    nbytes,
     not_found,
     page,
     sentence,
@@ -83,6 +84,8 @@ def plain_problem(problem: Problem) -> str:
     """An API problem as a sentence for the person at the form."""
     if problem.slug == "idempotency-key-reused":
         return "This form was already used for another file. Please choose the file again."
+    if problem.slug == "too-large":
+        return f"The file is larger than the limit of {nbytes(problem.extra['max_bytes'])}."
     return sentence(problem.detail)
 
 

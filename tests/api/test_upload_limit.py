@@ -59,3 +59,31 @@ async def test_an_upload_under_the_limit_is_accepted(api: Api) -> None:
 
 def test_the_limit_defaults_to_20_mb() -> None:
     assert Settings().max_upload_bytes == 20 * 1024 * 1024
+
+
+async def test_a_file_of_exactly_the_limit_is_accepted_whatever_the_form_around_it(
+    api: Api,
+) -> None:
+    response = await api.http.post(
+        "/api/jobs",
+        files={"file": ("edge.txt", b"A. Hi.\n" + b"a" * (LIMIT - 7))},
+        data={"batch_key": "k" * 128, "model": "m" * 128},
+    )
+    assert response.status_code == 202, response.text
+
+
+async def test_the_page_form_says_in_words_that_a_file_is_too_large(api: Api) -> None:
+    """Just over the limit: the form comes back with the reason; far over: a page says it."""
+    browser = {"Accept": "text/html,application/xhtml+xml"}
+    over = await api.http.post(
+        "/jobs", files={"file": ("big.txt", b"a" * (LIMIT + 1))}, headers=browser
+    )
+    assert over.status_code == 413
+    assert "The file is larger than the limit of 62.5 KB." in over.text
+    assert 'name="file"' in over.text  # the form, to choose another file
+    far = await api.http.post(
+        "/jobs", files={"file": ("huge.txt", b"a" * (4 * LIMIT))}, headers=browser
+    )
+    assert far.status_code == 413
+    assert far.headers["content-type"].startswith("text/html")
+    assert "larger than the limit of 62.5 KB" in far.text and 'href="/"' in far.text
