@@ -114,7 +114,9 @@ def _layout_texts(pages: list[Any]) -> tuple[list[str], list[list[float | None] 
         margin = margins[(number - 1) % 2]
         if margin is None:
             margin = margins[number % 2]
-        if page_runs is not None and char_width > 0:
+        # A page without upright runs (text drawn rotated, which layout modes leave out) is
+        # read by pypdf's own modes, the plain one keeping rotated text.
+        if page_runs and char_width > 0:
             if margin is None:
                 margin = min((run["tx"] for run in page_runs), default=0.0)
             try:
@@ -216,11 +218,20 @@ def _char_width(runs: list[dict[str, Any]]) -> float:
 
 
 def _fallback_text(page: Any, number: int) -> str:
+    """The page in pypdf's layout mode, else (failing, or blank: rotated text) its plain mode."""
+    read: list[str] = []
+    failure: Exception | None = None
     for mode in ("layout", "plain"):
         try:
-            return str(page.extract_text(extraction_mode=mode))
+            read.append(str(page.extract_text(extraction_mode=mode)))
         except (MemoryError, RecursionError):
             raise
         except Exception as error:
             failure = error
-    raise UnreadableDocument("pdf", f"page {number}: {_describe(failure)}")
+            continue
+        if read[-1].strip():
+            return read[-1]
+    if not read:
+        assert failure is not None
+        raise UnreadableDocument("pdf", f"page {number}: {_describe(failure)}")
+    return read[-1]

@@ -6,7 +6,7 @@ import pytest
 
 from playparse.extraction import DocumentFormat, extract
 from playparse.extraction.errors import EncryptedDocument, NoTextFound, UnreadableDocument
-from tests.extraction.builders import HEADERS, encrypted_pdf, play_pdf, scanned_pdf
+from tests.extraction.builders import HEADERS, encrypted_pdf, play_pdf, raw_pdf, scanned_pdf
 
 
 async def test_a_printed_play_comes_out_as_a_reader_sees_it() -> None:
@@ -69,3 +69,10 @@ async def test_a_scan_without_a_text_layer_asks_for_ocr() -> None:
         await extract(scanned_pdf())
     assert caught.value.type == "NoTextFound"
     assert "no text layer" in caught.value.message and "OCR" in caught.value.message
+
+
+async def test_a_page_whose_text_is_drawn_rotated_is_read_not_dropped() -> None:
+    """Layout modes leave rotated text out; such a page is read in pypdf's plain mode."""
+    content = b"BT /F1 12 Tf 0 1 -1 0 300 100 Tm (HAMLET. To be, or not to be.) Tj ET"
+    extracted = await extract(raw_pdf(content), fmt=DocumentFormat.PDF)
+    assert "HAMLET. To be, or not to be." in extracted.text
