@@ -14,7 +14,7 @@ from playparse.extraction.detect import DocumentFormat, detect_format
 from playparse.extraction.errors import DocumentTooLarge, EmptyDocument, UnsupportedDocument
 from playparse.extraction.normalise import normalise_text
 from playparse.extraction.sandbox import run_sandboxed
-from playparse.extraction.text import decode_text
+from playparse.extraction.text import decode_text, reads_as_cyrillic
 
 __all__ = ["DocumentFormat", "Extracted", "detect_format", "extract", "normalise_text"]
 
@@ -103,4 +103,10 @@ def _decode(data: bytes) -> tuple[str, str]:
     if decoded is None:
         raise UnsupportedDocument()
     text, encoding = decoded
+    if encoding == "cp1251" and not reads_as_cyrillic(text):
+        raise UnsupportedDocument(
+            "The text file's encoding could not be told: it is not UTF-8, and read as Cyrillic "
+            "(cp1251) it makes no sense (a Hebrew, Greek or Arabic code page?). Save it as "
+            "UTF-8 and upload it again."
+        )
     return normalise_text(text), encoding

@@ -48,3 +48,26 @@ async def test_binary_data_is_unsupported() -> None:
     assert caught.value.message == "The file is not a PDF, DOCX or text file."
     with pytest.raises(UnsupportedDocument):
         await extract(b"\x00\x01\x02" * 10, fmt=DocumentFormat.TXT)
+
+
+RUSSIAN = (
+    "МАША. Сегодня вечером на озере будут играть пьесу, и все уже собрались в саду. "
+    "ДОКТОР. Я слышал, что декорации поставили ещё утром, когда никого не было дома. "
+) * 4
+HEBREW = "המלט. להיות או לא להיות, זאת השאלה: האם נאצל יותר לסבול בנפש את חיצי הגורל. " * 8
+GREEK = "ΑΜΛΕΤ. Να ζει κανείς ή να μη ζει, αυτό είναι το ερώτημα· τι είναι πιο ευγενικό. " * 8
+
+
+@pytest.mark.parametrize(("text", "encoding"), [(HEBREW, "cp1255"), (GREEK, "cp1253")])
+async def test_a_legacy_code_page_that_is_not_cyrillic_is_refused_not_garbled(
+    text: str, encoding: str
+) -> None:
+    with pytest.raises(UnsupportedDocument) as caught:
+        await extract(text.encode(encoding))
+    assert "Save it as UTF-8" in caught.value.message
+
+
+async def test_cyrillic_in_cp1251_is_read() -> None:
+    extracted = await extract(RUSSIAN.encode("cp1251"))
+    assert extracted.encoding == "cp1251"
+    assert extracted.text == RUSSIAN.rstrip()
