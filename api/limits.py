@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
+from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import PROBLEM_MEDIA_TYPE, problem_type
-from api.web import nbytes
+from api.problems import problem_response, too_large
+from api.web import too_large_sentence
 
 # Bytes of a refused body read and thrown away so the client, still sending, can read the 413
 # instead of a reset connection; a body larger than this gets the connection closed on it.
@@ -53,7 +52,7 @@ class UploadLimitMiddleware:
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
             if headers.get(b"expect", b"").lower() != b"100-continue":
                 await _drain(receive, 0)
-            await self._reject(send, page)
+            await self._reject(scope, receive, send, page)
             return
         received = 0
         exceeded = False
@@ -76,7 +75,7 @@ class UploadLimitMiddleware:
                 if not replaced:
                     replaced = True
                     await _drain(receive, received)
-                    await self._reject(send, page)
+                    await self._reject(scope, receive, send, page)
                 return
             await send(message)
 
@@ -86,36 +85,21 @@ class UploadLimitMiddleware:
             await _drain(receive, received)
             if not replaced:
                 replaced = True
-                await self._reject(send, page)
+                await self._reject(scope, receive, send, page)
 
-    async def _reject(self, send: Send, page: bool) -> None:
-        detail = f"the upload is larger than the limit of {self.max_bytes} bytes"
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, page: bool) -> None:
+        refused = too_large(self.max_bytes)
+        response: Response
         if page:
-            media_type = "text/html; charset=utf-8"
-            body = (
+            response = HTMLResponse(
                 "<!doctype html><html lang=en><meta charset=utf-8><title>File too large</title>"
-                f"<p>The file is larger than the limit of {nbytes(self.max_bytes)}. "
-                '<a href="/">Back to the form</a></p></html>'
-            ).encode()
+                f'<p>{too_large_sentence(self.max_bytes)} <a href="/">Back to the form</a></p>'
+                "</html>",
+                status_code=413,
+            )
         else:
-            media_type = PROBLEM_MEDIA_TYPE
-            problem = {
-                "type": problem_type("too-large"),
-                "title": "Content too large",
-                "status": 413,
-                "detail": detail,
-                "max_bytes": self.max_bytes,
-            }
-            body = json.dumps(problem).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", media_type.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+            response = problem_response(
+                refused.status, refused.slug, refused.detail, **refused.extra
+            )
+        response.headers["connection"] = "close"
+        await response(scope, receive, send)

@@ -73,6 +73,13 @@ class Problem(Exception):
         self.extra = extra
 
 
+def too_large(max_bytes: int) -> Problem:
+    """An upload over the limit (the middleware answers it before the body is read, the upload
+    route once it has the file)."""
+    detail = f"the upload is larger than the limit of {max_bytes} bytes"
+    return Problem(413, "too-large", detail, max_bytes=max_bytes)
+
+
 def _slug_for_status(status: int) -> str:
     return _TITLES.get(status, "error").lower().replace(" ", "-")
 

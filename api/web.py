@@ -67,6 +67,11 @@ def duration(seconds: float | None) -> str:
     return f"about {minutes // 60} h {minutes % 60} min"
 
 
+def too_large_sentence(max_bytes: int) -> str:
+    """Why an upload was refused, for the person at the form."""
+    return f"The file is larger than the limit of {nbytes(max_bytes)}."
+
+
 def nbytes(size: int) -> str:
     """A size for people: "20 MB"."""
     for unit, step in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):

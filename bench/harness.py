@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from playparse.config import Settings
 from playparse.db.engine import create_engine, create_sessionmaker
 from playparse.db.migrate import upgrade
-from playparse.devstack import EmbeddedServer, TemporalDevServer
+from playparse.devstack import TemporalDevServer, serving
 from playparse.llm.base import Providers
 
 REPO = Path(__file__).resolve().parents[1]
@@ -200,23 +199,11 @@ async def running_api(
     from api.app import create_app
 
     app = create_app(settings, temporal=client, sessions=sessions)
-    config = uvicorn.Config(
-        app, host=settings.api_host, port=settings.api_port, log_level="warning", lifespan="on"
-    )
-    api = EmbeddedServer(config)
-    task = asyncio.create_task(api.serve(), name="api")
-    try:
-        while not api.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("the API stopped during start-up")
-            await asyncio.sleep(0.02)
-        base_url = f"http://{settings.api_host}:{settings.api_port}"
-        async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
-            yield http
-    finally:
-        api.should_exit = True
-        await asyncio.gather(task, return_exceptions=True)
+    async with (
+        serving(app, settings.api_host, settings.api_port) as url,
+        httpx.AsyncClient(base_url=url, timeout=60) as http,
+    ):
+        yield http
 
 
 @contextlib.asynccontextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import secrets
@@ -17,7 +16,6 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -27,7 +25,7 @@ from temporalio.worker import Worker
 from playparse.config import Settings
 from playparse.db.engine import create_engine, create_sessionmaker
 from playparse.db.migrate import upgrade
-from playparse.devstack import DYNAMIC_CONFIG, SQLITE_PRAGMAS, EmbeddedServer, temporal_binary
+from playparse.devstack import DYNAMIC_CONFIG, SQLITE_PRAGMAS, serving, temporal_binary
 from playparse.temporal import FILENAME, JOB_STATUS, PRIORITY, PROVIDER, TENANT_ID
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -177,22 +175,11 @@ async def api(
 @contextlib.asynccontextmanager
 async def served(app: Any) -> AsyncIterator[Api]:
     """`app` served over real HTTP on a free port until the block ends."""
-    port = free_port()
-    server = EmbeddedServer(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.02)
-        url = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-            yield Api(url, http)
-    finally:
-        server.should_exit = True
-        await task
+    async with (
+        serving(app, "127.0.0.1", free_port()) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as http,
+    ):
+        yield Api(url, http)
 
 
 # --- reporting ---------------------------------------------------------------------------------

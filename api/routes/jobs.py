@@ -16,7 +16,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.service import RPCError
 
 from api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
-from api.problems import Problem
+from api.problems import Problem, too_large
 from api.schemas import JobEventList, JobEventPublic, JobList, JobPublic
 from playparse import assemble, outline
 from playparse.config import Settings
@@ -131,12 +131,7 @@ async def create_job(
     content = await file.read()
     if len(content) > settings.max_upload_bytes:
         # The body limit leaves room for the form around the file; the file itself may not.
-        raise Problem(
-            413,
-            "too-large",
-            f"the upload is larger than the limit of {settings.max_upload_bytes} bytes",
-            max_bytes=settings.max_upload_bytes,
-        )
+        raise too_large(settings.max_upload_bytes)
     document_format = detect_format(content) if content else None
     if content and document_format is None:
         raise Problem(415, "unsupported-document", "the file is not a PDF, DOCX or text file")

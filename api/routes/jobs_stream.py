@@ -53,14 +53,13 @@ async def stream_jobs(
             jobs, _ = await search_jobs(
                 session, tenant_id=tenant, statuses=statuses, filename_contains=q, limit=limit
             )
-            listed = {job.id for job in jobs}
             # Jobs shown before that the filter no longer finds: their last state.
-            left = [
-                job
-                for job_id in sent
-                if job_id not in listed
-                and (job := await jobs_repo.get_job(session, job_id=job_id, tenant_id=tenant))
-            ]
+            listed = {job.id for job in jobs}
+            left = await jobs_repo.get_jobs(
+                session,
+                job_ids=[job_id for job_id in sent if job_id not in listed],
+                tenant_id=tenant,
+            )
         current: dict[str, tuple[object, ...]] = {}
         changed = [JobPublic.of(job) for job in left if _state(job) != sent[job.id]]
         for job in reversed(jobs):  # oldest first, so new rows land in order at the top

@@ -29,11 +29,11 @@ from api.schemas import JobEventPublic, JobPublic
 from api.web import (
     check_same_origin,
     job_options,
-    nbytes,
     not_found,
     page,
     sentence,
     temporal_ui_url,
+    too_large_sentence,
     upload_form_model,
 )
 from playparse.config import Settings
@@ -85,7 +85,7 @@ def plain_problem(problem: Problem) -> str:
     if problem.slug == "idempotency-key-reused":
         return "This form was already used for another file. Please choose the file again."
     if problem.slug == "too-large":
-        return f"The file is larger than the limit of {nbytes(problem.extra['max_bytes'])}."
+        return too_large_sentence(problem.extra["max_bytes"])
     return sentence(problem.detail)
 
 

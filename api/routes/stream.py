@@ -26,7 +26,6 @@ POLL_INTERVAL_S = 0.25
 # stream carries one keep-alive comment rather than two.
 KEEP_ALIVE_S = 14.0
 PAGE_SIZE = 500
-MAX_EVENT_ID = MAX_BIGINT  # job_events.id is a BIGINT
 _DIGITS = re.compile(r"[0-9]{1,19}")
 
 # Closed as soon as the job has been checked, before the stream starts: a stream may last for
@@ -49,7 +48,7 @@ async def nothing_more_to_stream(request: Request, exc: Exception) -> Response:
 
 def stream_start(
     after: Annotated[
-        int, Query(ge=0, le=MAX_EVENT_ID, description="Send events with ids above this one.")
+        int, Query(ge=0, le=MAX_BIGINT, description="Send events with ids above this one.")
     ] = 0,
     last_event_id: Annotated[
         str | None,
@@ -60,7 +59,7 @@ def stream_start(
     if last_event_id is None or not last_event_id.strip():
         return after
     value = last_event_id.strip()
-    if not _DIGITS.fullmatch(value) or int(value) > MAX_EVENT_ID:
+    if not _DIGITS.fullmatch(value) or int(value) > MAX_BIGINT:
         raise Problem(
             400, "invalid-last-event-id", "Last-Event-ID must be the id of an event of this stream"
         )

@@ -108,6 +108,14 @@ async def get_job(
     return job
 
 
+async def get_jobs(session: AsyncSession, *, job_ids: Sequence[str], tenant_id: str) -> list[Job]:
+    """Those of the jobs that exist for the tenant, in no particular order."""
+    if not job_ids:
+        return []
+    query = select(Job).where(Job.tenant_id == tenant_id, Job.id.in_(list(job_ids)))
+    return list((await session.execute(query)).scalars())
+
+
 async def find_job_by_idempotency_key(
     session: AsyncSession, *, tenant_id: str, key: str
 ) -> Job | None:

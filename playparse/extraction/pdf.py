@@ -219,19 +219,20 @@ def _char_width(runs: list[dict[str, Any]]) -> float:
 
 def _fallback_text(page: Any, number: int) -> str:
     """The page in pypdf's layout mode, else (failing, or blank: rotated text) its plain mode."""
-    read: list[str] = []
+    blank: str | None = None
     failure: Exception | None = None
     for mode in ("layout", "plain"):
         try:
-            read.append(str(page.extract_text(extraction_mode=mode)))
+            text = str(page.extract_text(extraction_mode=mode))
         except (MemoryError, RecursionError):
             raise
         except Exception as error:
             failure = error
             continue
-        if read[-1].strip():
-            return read[-1]
-    if not read:
+        if text.strip():
+            return text
+        blank = text
+    if blank is None:
         assert failure is not None
         raise UnreadableDocument("pdf", f"page {number}: {_describe(failure)}")
-    return read[-1]
+    return blank
