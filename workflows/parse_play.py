@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 from temporalio import workflow
@@ -204,11 +205,17 @@ class ParsePlayWorkflow:
                 cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
                 priority=self._priority,
             )
-            await self._set_state(
-                JobStatus.COMPLETED,
-                None,
-                "completed",
-                {"play_id": assembled.play_id, "title": assembled.title, "lines": assembled.lines},
+            await self._finally(
+                self._set_state(
+                    JobStatus.COMPLETED,
+                    None,
+                    "completed",
+                    {
+                        "play_id": assembled.play_id,
+                        "title": assembled.title,
+                        "lines": assembled.lines,
+                    },
+                )
             )
             await workflow.wait_condition(workflow.all_handlers_finished)
             return ParsePlayResult(
@@ -235,12 +242,14 @@ class ParsePlayWorkflow:
                 raise
             assert isinstance(error, ActivityError)
             failure = _describe(error, self._failed_chunk)
-            await self._set_state(
-                JobStatus.FAILED,
-                None,
-                "failed",
-                {"type": failure.type, "message": failure.message, "chunk": failure.chunk},
-                error=failure,
+            await self._finally(
+                self._set_state(
+                    JobStatus.FAILED,
+                    None,
+                    "failed",
+                    {"type": failure.type, "message": failure.message, "chunk": failure.chunk},
+                    error=failure,
+                )
             )
             raise ApplicationError(
                 failure.message, type=failure.type, non_retryable=True
@@ -298,6 +307,27 @@ class ParsePlayWorkflow:
             cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             priority=self._priority,
         )
+
+    async def _finally(self, recording: Awaitable[None]) -> None:
+        """Record how the job ended, to the end, even if a cancel arrives meanwhile.
+
+        Once the play is saved (or the job has failed) the outcome is decided: a cancel that
+        arrives while it is recorded is too late. Cancelling the record instead would race it
+        against the `cancelled` record, leaving a cancelled job with a saved play, or a row
+        that disagrees with how the workflow closed. Runs recorded before this existed
+        cancelled the record; the patch keeps them replaying.
+        """
+        if not workflow.patched("record-the-end-despite-cancel"):
+            await recording
+            return
+        task = asyncio.ensure_future(recording)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            await task
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
 
     async def _continue_as_new(
         self, input: ParsePlayInput, running: dict[asyncio.Task[object], int]

@@ -19,7 +19,7 @@ import pytest_asyncio
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
 from playparse import heuristic
@@ -245,6 +245,52 @@ async def test_a_cancel_while_the_play_is_saved_ends_the_job_with_its_play(
     # a cancelled job.
     assert final["status"] == "completed"
     assert play is not None and final["play_id"] == play
+
+
+@pytest.mark.parametrize(
+    ("outcome", "closed"),
+    [
+        (JobStatus.COMPLETED, WorkflowExecutionStatus.COMPLETED),
+        (JobStatus.FAILED, WorkflowExecutionStatus.FAILED),
+    ],
+)
+async def test_a_cancel_while_the_end_is_recorded_comes_too_late(
+    api: Api,
+    worker: Worker,
+    provider: Instrumented,
+    temporal: Client,
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+    outcome: JobStatus,
+    closed: WorkflowExecutionStatus,
+) -> None:
+    record = jobs_repo.record_state
+    recording = asyncio.Event()
+
+    async def slow_end(session: AsyncSession, **kwargs: Any) -> Any:
+        if kwargs.get("status") == outcome:
+            recording.set()
+            await asyncio.sleep(1.5)
+        return await record(session, **kwargs)
+
+    monkeypatch.setattr(jobs_repo, "record_state", slow_end)
+    if outcome == JobStatus.FAILED:
+        provider.failures[2] = [ProviderError("the model refused the request", retryable=False)]
+    job = (await submit(api, TEXT.encode())).json()
+    await asyncio.wait_for(recording.wait(), timeout=30)
+    # The outcome is decided but not yet recorded, so the API still accepts a cancel.
+    assert (await api.http.post(f"/api/jobs/{job['id']}/cancel")).status_code == 202
+    final = await wait_until_final(api, job["id"])
+    description = await temporal.get_workflow_handle(job["id"]).describe()
+    async with sessions() as session:
+        play = await session.scalar(select(Play.id).where(Play.job_id == job["id"]))
+    # The job row and the workflow agree on the outcome, and a play exists only if it completed.
+    assert final["status"] == outcome.value
+    assert description.status == closed
+    if outcome == JobStatus.COMPLETED:
+        assert play is not None and final["play_id"] == play
+    else:
+        assert play is None and final["error"]["chunk"] == 2
 
 
 async def test_a_parsed_chunk_whose_store_fails_is_stored_again_not_parsed_again(
