@@ -202,7 +202,12 @@ class JobActivities:
 
     @activity.defn(name="record_state")
     async def record_state(self, state: RecordStateInput) -> bool:
-        """Project a workflow state change onto the job row and its event log."""
+        """Project a workflow state change onto the job row and its event log, once.
+
+        The event carries this activity's run and id, so an attempt that runs again after the
+        first one committed (its completion lost with its worker) changes nothing.
+        """
+        info = activity.info()
         error = (
             JobError(
                 state.error.type, state.error.message, state.error.retryable, state.error.chunk
@@ -220,5 +225,6 @@ class JobActivities:
                 detail=state.detail,
                 error=error,
                 priority=state.priority,
+                origin=f"{info.workflow_run_id}/{info.activity_id}",
             )
         return job is not None

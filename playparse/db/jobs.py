@@ -167,7 +167,12 @@ async def list_jobs(
 
 
 async def add_event(
-    session: AsyncSession, *, job: Job, kind: str, detail: dict[str, Any] | None = None
+    session: AsyncSession,
+    *,
+    job: Job,
+    kind: str,
+    detail: dict[str, Any] | None = None,
+    origin: str | None = None,
 ) -> None:
     await session.execute(
         insert(EVENTS).values(
@@ -177,8 +182,17 @@ async def add_event(
             status=job.status,
             detail=detail or {},
             created_at=utcnow(),
+            origin=origin,
         )
     )
+
+
+async def recorded(session: AsyncSession, *, job_id: str, origin: str) -> bool:
+    """Whether an event from `origin` (a workflow run's activity) is already stored."""
+    found = await session.scalar(
+        select(JobEvent.id).where(JobEvent.job_id == job_id, JobEvent.origin == origin)
+    )
+    return found is not None
 
 
 async def list_events(
@@ -218,16 +232,21 @@ async def record_state(
     error: JobError | None = None,
     attempt: int | None = None,
     priority: int | None = None,
+    origin: str | None = None,
 ) -> Job | None:
     """Move the job projection to a new status/stage and log the event; None if not allowed.
 
     A final job accepts nothing but a retry back to `queued`, so a late write from an activity
     that finished after a cancel cannot resurrect it. Leaving `retrying` clears the retry's
     attempt and error; entering the parsing stage or resuming restarts the pace measurement.
+    A change whose `origin` is already recorded was made by an earlier attempt of the same
+    activity and is not made again.
     """
     job = await get_for_update(session, Job, job_id)
     if job is None:
         return None
+    if origin is not None and await recorded(session, job_id=job_id, origin=origin):
+        return job
     current = JobStatus(job.status)
     if current == JobStatus.RETRYING and status == JobStatus.COMPLETED:
         # An attempt already superseded by a successful one can record `retrying` late; the
@@ -271,7 +290,7 @@ async def record_state(
         job.error_chunk = error.chunk
     job.updated_at = now
     if event is not None:
-        await add_event(session, job=job, kind=event, detail=detail)
+        await add_event(session, job=job, kind=event, detail=detail, origin=origin)
     return job
 
 

@@ -131,6 +131,7 @@ class Job(Base):
 
 class JobEvent(Base):
     __tablename__ = "job_events"
+    __table_args__ = (UniqueConstraint("job_id", "origin", name="uq_job_events_origin"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
@@ -139,6 +140,9 @@ class JobEvent(Base):
     status: Mapped[str | None] = mapped_column(String(16))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The workflow run and activity that recorded the event, so an activity attempt that runs
+    # again after its first one committed records nothing twice. NULL for the API's events.
+    origin: Mapped[str | None] = mapped_column(String(80))
 
 
 class Chunk(Base):

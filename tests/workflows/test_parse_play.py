@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,7 +15,7 @@ from temporalio.worker import Worker
 
 from activities.chunks import ChunkActivities
 from activities.jobs import JobActivities
-from activities.types import JobRef, ParseChunkInput
+from activities.types import JobRef, ParseChunkInput, RecordStateInput
 from playparse.assemble import parse_text
 from playparse.config import Settings
 from playparse.db import jobs as repo
@@ -105,6 +107,36 @@ async def test_planning_a_run_gives_back_reservations_left_by_lost_attempts(
         planned = await repo.get_job(session, job_id=job.id)
     assert planned is not None
     assert (planned.reserved_tokens, planned.reserved_usd) == (0, 0.0)
+
+
+async def test_a_state_record_run_again_after_it_committed_records_nothing_twice(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    job = await create_job(sessions, EXAMPLE.read_bytes())
+    jobs = JobActivities(sessions, settings)
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(env.info, workflow_run_id="run-1", activity_id="1")
+    started = RecordStateInput(job.id, status="running", stage="extracting", event="started")
+    assert await env.run(jobs.record_state, started)
+    # The same activity again (its first completion lost), then the workflow's next record.
+    env.info = dataclasses.replace(env.info, attempt=2)
+    assert await env.run(jobs.record_state, started)
+    env.info = dataclasses.replace(env.info, activity_id="2", attempt=1)
+    planning = RecordStateInput(job.id, stage="planning", event="stage")
+    assert await env.run(jobs.record_state, planning)
+    # A continued run records its own start.
+    env.info = dataclasses.replace(env.info, workflow_run_id="run-2", activity_id="1")
+    assert await env.run(jobs.record_state, started)
+    async with sessions() as session:
+        events = await repo.list_events(session, job_id=job.id)
+        stored = await repo.get_job(session, job_id=job.id)
+    assert [(e.kind, e.origin) for e in events] == [
+        ("submitted", None),
+        ("started", "run-1/1"),
+        ("stage", "run-1/2"),
+        ("started", "run-2/1"),
+    ]
+    assert stored is not None and stored.stage == "extracting"
 
 
 async def test_chunk_activity_run_twice_keeps_one_result_and_parses_once(
