@@ -290,7 +290,7 @@ class FakeLLM:
         ids: str,
         latency: float | None = None,
     ) -> Response:
-        output = self._output(prompt)
+        output = wire.conform(self._output(prompt), prompt.schema)
         # Latency runs from arrival, the parse included, so a request takes L whatever the chunk.
         elapsed = time.monotonic() - exchange.started
         wait = (self.latency if latency is None else latency) - elapsed

@@ -66,6 +66,8 @@ class Prompt:
     # OpenAI answers a named tool_choice with finish_reason "stop", any other with "tool_calls".
     tool_forced: bool = False
     max_tokens: int | None = None
+    # The JSON schema the answer must follow (a strict response format or the tool's input).
+    schema: dict[str, Any] | None = None
 
 
 def tokens(chars: int) -> int:
@@ -104,9 +106,11 @@ def read_request(protocol: Protocol, body: Any) -> Prompt:
         if not isinstance(max_tokens, int):
             raise BadRequest("max_tokens: field required")
         tool, forced = _anthropic_tool(body)
+        schema = _anthropic_schema(body, tool)
     else:
         max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
         tool, forced = _openai_tool(body)
+        schema = _openai_schema(body, tool)
     document, context = _document(user_texts)
     return Prompt(
         model=model,
@@ -116,6 +120,7 @@ def read_request(protocol: Protocol, body: Any) -> Prompt:
         tool=tool,
         tool_forced=forced,
         max_tokens=max_tokens if isinstance(max_tokens, int) else None,
+        schema=schema,
     )
 
 
@@ -160,6 +165,29 @@ def _openai_tool(body: dict[str, Any]) -> tuple[str | None, bool]:
     if not tools or choice == "none":
         return None, False
     return (TOOL_NAME if TOOL_NAME in tools else str(tools[0])), False
+
+
+def _anthropic_schema(body: dict[str, Any], tool: str | None) -> dict[str, Any] | None:
+    for each in body.get("tools") or []:
+        if isinstance(each, dict) and each.get("name") == tool:
+            schema = each.get("input_schema")
+            return schema if isinstance(schema, dict) else None
+    return None
+
+
+def _openai_schema(body: dict[str, Any], tool: str | None) -> dict[str, Any] | None:
+    if tool is not None:
+        for each in body.get("tools") or []:
+            function = each.get("function") if isinstance(each, dict) else None
+            if isinstance(function, dict) and function.get("name") == tool:
+                schema = function.get("parameters")
+                return schema if isinstance(schema, dict) else None
+        return None
+    fmt = body.get("response_format")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        schema = (fmt.get("json_schema") or {}).get("schema")
+        return schema if isinstance(schema, dict) else None
+    return None
 
 
 def _document(user_texts: list[str]) -> tuple[str | None, ChunkContext]:
@@ -214,6 +242,30 @@ def answer(prompt: Prompt) -> dict[str, Any]:
         ],
     }
     return ChunkOutput.model_validate(output).model_dump(mode="json")
+
+
+def conform(value: Any, schema: dict[str, Any] | None, defs: dict[str, Any] | None = None) -> Any:
+    """`value` as a model bound to `schema` returns it: no property the schema does not name.
+
+    Structured outputs and tool inputs follow the schema sent, so a field missing from the
+    request's schema is missing from the answer too, as with the real APIs.
+    """
+    if schema is None:
+        return value
+    defs = schema.get("$defs", {}) if defs is None else defs
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        schema = defs.get(ref.removeprefix("#/$defs/"), {})
+    for branch in schema.get("anyOf") or []:
+        if isinstance(branch, dict) and branch.get("type") != "null" and value is not None:
+            return conform(value, branch, defs)
+    properties = schema.get("properties")
+    if isinstance(value, dict) and isinstance(properties, dict):
+        return {k: conform(v, properties[k], defs) for k, v in value.items() if k in properties}
+    items = schema.get("items")
+    if isinstance(value, list) and isinstance(items, dict):
+        return [conform(v, items, defs) for v in value]
+    return value
 
 
 def compose(

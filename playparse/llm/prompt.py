@@ -64,9 +64,21 @@ def output_schema() -> dict[str, Any]:
 
 
 def _strict(node: Any) -> Any:
-    """Every object closed and every property required (nullable ones stay nullable)."""
+    """Every object closed and every property required (nullable ones stay nullable).
+
+    pydantic's `title` labels go (they only repeat the names); a property that happens to be
+    called `title` stays, so the keys of `properties` and `$defs` are never filtered.
+    """
     if isinstance(node, dict):
-        node = {key: _strict(value) for key, value in node.items() if key != "title"}
+        node = {
+            key: (
+                {name: _strict(sub) for name, sub in value.items()}
+                if key in ("properties", "$defs")
+                else _strict(value)
+            )
+            for key, value in node.items()
+            if key != "title"
+        }
         if node.get("type") == "object" and "properties" in node:
             node["required"] = list(node["properties"])
             node["additionalProperties"] = False

@@ -20,7 +20,10 @@ from playparse.llm.pricing import cost_usd, estimate_tokens
 from playparse.llm.prompt import (
     DOCUMENT_CLOSE,
     DOCUMENT_OPEN,
+    ChunkOutput,
     InvalidOutput,
+    OutputCastEntry,
+    OutputItem,
     join_to_previous,
     output_schema,
     read_output,
@@ -50,6 +53,13 @@ def test_the_schema_is_strict_every_object_closed_and_every_field_required() -> 
     for node in objects:
         assert node["additionalProperties"] is False
         assert set(node["required"]) == set(node["properties"])
+
+
+def test_the_schema_names_every_field_of_the_answer() -> None:
+    schema = output_schema()
+    assert list(schema["properties"]) == list(ChunkOutput.model_fields)
+    for model in (OutputCastEntry, OutputItem):
+        assert list(schema["$defs"][model.__name__]["properties"]) == list(model.model_fields)
 
 
 def test_the_document_sits_in_a_data_block_it_cannot_close() -> None:
