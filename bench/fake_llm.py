@@ -48,11 +48,13 @@ from bench.fake_llm_script import (
     Reply,
     RequestLog,
     Script,
+    empty,
     hang,
     invalid,
     malformed,
     ok,
     raw,
+    refused,
     status,
     truncated,
 )
@@ -63,11 +65,13 @@ __all__ = [
     "FakeLLM",
     "Reply",
     "RequestLog",
+    "empty",
     "hang",
     "invalid",
     "malformed",
     "ok",
     "raw",
+    "refused",
     "status",
     "truncated",
 ]
@@ -272,7 +276,9 @@ class FakeLLM:
         exchange.scripted, exchange.reply = True, reply.kind
         if reply.kind == "status":
             message = reply.message or f"scripted {reply.status} from the fake LLM"
-            return self._error(protocol, reply.status, message, ids, reply.retry_after)
+            return self._error(
+                protocol, reply.status, message, ids, reply.retry_after, reply.error_code
+            )
         if reply.kind == "raw":
             return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
         if reply.kind == "hang":
@@ -328,8 +334,9 @@ class FakeLLM:
         message: str,
         ids: str,
         retry_after: float | None = None,
+        error_code: str | None = None,
     ) -> Response:
-        body, headers = wire.error(protocol, code, message, ids, retry_after)
+        body, headers = wire.error(protocol, code, message, ids, retry_after, error_code)
         return JSONResponse(body, status_code=code, headers=headers)
 
     def _gone(self, protocol: Protocol, ids: str) -> Response:

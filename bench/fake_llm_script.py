@@ -17,7 +17,9 @@ from typing import Any, Literal
 
 from bench.fake_llm_wire import Protocol
 
-Kind = Literal["ok", "status", "hang", "malformed", "invalid", "truncated", "raw"]
+Kind = Literal[
+    "ok", "status", "hang", "malformed", "invalid", "truncated", "raw", "refused", "empty"
+]
 # A marker the document must contain, or any test on the request.
 When = str | Callable[["Exchange"], bool] | None
 
@@ -29,6 +31,8 @@ class Reply:
     kind: Kind
     status: int = 200
     retry_after: float | None = None
+    # status on OpenAI: the error's `code` (e.g. "insufficient_quota") instead of the usual one.
+    error_code: str | None = None
     # hang: how long before it answers after all (the client should have given up by then).
     seconds: float = 3600.0
     # truncated on Anthropic: a text block with the partial JSON instead of a cut tool_use.
@@ -97,6 +101,17 @@ def truncated(*, as_text: bool = False, **options: Any) -> Reply:
     Anthropic stop_reason "max_tokens" with a tool_use holding half the items (the last cut
     short) or, with `as_text`, a text block with the first half of the JSON."""
     return Reply("truncated", as_text=as_text, **options)
+
+
+def refused(**options: Any) -> Reply:
+    """The model declines: OpenAI message.refusal with no content, Anthropic stop_reason
+    "refusal" with a text block saying so."""
+    return Reply("refused", **options)
+
+
+def empty(**options: Any) -> Reply:
+    """A well-formed answer that records nothing (no title, author, cast or items)."""
+    return Reply("empty", **options)
 
 
 def raw(code: int, body: str, content_type: str = "text/html", **options: Any) -> Reply:

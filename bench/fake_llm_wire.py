@@ -281,8 +281,13 @@ def compose(
 
     ok: the answer; invalid: the answer with an item of type "song" first; malformed: prose
     and the answer without its closing brace; truncated: stopped by max_tokens (see
-    bench.fake_llm_script.truncated).
+    bench.fake_llm_script.truncated); refused: the model declines; empty: an answer that
+    records nothing.
     """
+    if kind == "refused":
+        return _refusal(protocol, prompt, ids)
+    if kind == "empty":
+        output = {**output, "title": None, "author": None, "cast": [], "items": []}
     if kind == "invalid":
         song: dict[str, Any] = {
             "type": "song",
@@ -313,6 +318,21 @@ def compose(
             block, sent = _tool_use(ids, prompt.tool, partial), json.dumps(partial)
     used = _used(prompt, stop == "max_tokens", sent)
     return _anthropic_message(ids, prompt, block, stop, used), used
+
+
+REFUSAL = "I can't help with recording this text."
+
+
+def _refusal(protocol: Protocol, prompt: Prompt, ids: str) -> tuple[dict[str, Any], int]:
+    used = tokens(len(REFUSAL))
+    if protocol == "openai":
+        body = _openai_completion(ids, prompt, "", "stop", used)
+        choice = body["choices"][0]
+        choice["finish_reason"] = "stop"
+        choice["message"].pop("tool_calls", None)
+        choice["message"].update(content=None, refusal=REFUSAL)
+        return body, used
+    return _anthropic_message(ids, prompt, _text_block(REFUSAL), "refusal", used), used
 
 
 def _used(prompt: Prompt, at_limit: bool, sent: str) -> int:
@@ -391,7 +411,12 @@ def _text_block(text: str) -> dict[str, Any]:
 
 
 def error(
-    protocol: Protocol, status: int, message: str, ids: str, retry_after: float | None = None
+    protocol: Protocol,
+    status: int,
+    message: str,
+    ids: str,
+    retry_after: float | None = None,
+    error_code: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The error body each API sends with a non-2xx status, and the headers to go with it."""
     headers = {}
@@ -404,4 +429,5 @@ def error(
         body = {"type": "error", "error": {"type": kind, "message": message}}
         return {**body, "request_id": f"req_{ids}"}, headers
     kind, code = _OPENAI_ERRORS.get(status, ("server_error", None))
+    code = error_code or code
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}, headers

@@ -93,10 +93,16 @@ class AnthropicProvider(StructuredProvider):
             if block is not None
             else None
         )
+        refusal = None
+        if response.stop_reason == "refusal":
+            words = [b.text for b in response.content if b.type == "text"]
+            refusal = " ".join(words) or "stopped with stop_reason refusal"
         return Answer(
             output=block.input if block is not None else None,  # type: ignore[arg-type]
-            truncated=response.stop_reason == "max_tokens",
+            # Cut off by the output limit, or by the context window the output ran into.
+            truncated=response.stop_reason in ("max_tokens", "model_context_window_exceeded"),
             input_tokens=response.usage.input_tokens,
             output_tokens=response.usage.output_tokens,
             transcript=transcript,
+            refusal=refusal,
         )

@@ -2,14 +2,16 @@
 
 Rate limits (429), overload (529), server errors (5xx), timeouts and dropped connections are
 retryable, and the provider's Retry-After sets the next attempt's delay. A bad request, bad
-credentials, a forbidden or unknown model (400, 401, 403, 404, 422) fail the job with a
-readable reason. Messages name the provider and the HTTP status, never a key or the document.
+credentials, a forbidden or unknown model (400, 401, 403, 404, 422) and an account out of
+credit (OpenAI's 429 `insufficient_quota`) fail the job with a readable reason. Messages name
+the provider and the HTTP status, never a key or the document.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import math
 import time
 from collections.abc import Mapping
 
@@ -48,9 +50,11 @@ def retry_after(headers: Mapping[str, str] | None) -> float | None:
     millis = headers.get("retry-after-ms")
     if millis:
         try:
-            return min(max(float(millis) / 1000, 0.0), MAX_RETRY_AFTER_S)
+            wait = _bounded(float(millis) / 1000)
         except ValueError:
-            pass
+            wait = None
+        if wait is not None:
+            return wait
     value = headers.get("retry-after")
     if not value:
         return None
@@ -62,6 +66,13 @@ def retry_after(headers: Mapping[str, str] | None) -> float | None:
         except (TypeError, ValueError):
             return None
         seconds = parsed.timestamp() - time.time()
+    return _bounded(seconds)
+
+
+def _bounded(seconds: float) -> float | None:
+    """A wait between 0 and MAX_RETRY_AFTER_S; None for "nan", which says nothing."""
+    if math.isnan(seconds):
+        return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
 
 
@@ -90,6 +101,13 @@ def classify(provider: str, error: Exception) -> ProviderError:
         # Includes the timeout errors under which aiohttp saw a refused or dropped connection.
         return ProviderError(
             f"{provider}: the connection failed", retryable=True, type="ConnectionFailed"
+        )
+    if isinstance(error, openai.APIStatusError) and error.code == "insufficient_quota":
+        # A 429 that no wait cures: the account has run out of credit.
+        return ProviderError(
+            f"{provider}: HTTP 429: the provider account has no credit left",
+            retryable=False,
+            type="QuotaExhausted",
         )
     if isinstance(error, anthropic.APIStatusError | openai.APIStatusError):
         status = error.status_code

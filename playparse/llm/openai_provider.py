@@ -92,4 +92,5 @@ class OpenAIProvider(StructuredProvider):
             input_tokens=usage.prompt_tokens if usage else 0,
             output_tokens=usage.completion_tokens if usage else 0,
             transcript=content,
+            refusal=choice.message.refusal if choice is not None else None,
         )

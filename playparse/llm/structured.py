@@ -3,7 +3,9 @@
 A vendor subclass only knows how to put one question to its API (`_ask`); this class decides
 what to do with the answer:
 - a valid answer is the chunk's parse;
-- an answer that does not match the schema gets one repair attempt (the model is shown the
+- a refusal fails the chunk for good, with the model's words;
+- an answer that does not match the schema, or records nothing of a chunk with text, gets one
+  repair attempt (the model is shown the
   validation error), and a second invalid answer fails the chunk for good with that error;
 - an answer cut off by the output token limit is never used: the chunk is split in two at a
   line break and each half is asked for on its own (the second with the first half's context),
@@ -40,6 +42,8 @@ class Answer:
     output_tokens: int
     # What the vendor needs to show the model its own previous answer in a repair request.
     transcript: Any = None
+    # The model's own words when it declined to answer.
+    refusal: str | None = None
 
 
 @dataclass
@@ -88,12 +92,12 @@ class StructuredProvider:
         usage.add(answer)
         if not answer.truncated:
             try:
-                return read_output(answer.output)
+                return self._read(answer, text)
             except InvalidOutput as error:
                 answer = await self._ask(model, text, context, repair=(answer, error.message))
                 usage.add(answer)
                 if not answer.truncated:
-                    return read_output(answer.output)
+                    return self._read(answer, text)
         if depth >= MAX_SPLITS or len(text) < MIN_SPLIT_CHARS:
             raise ProviderError(
                 f"{self.name}: the answer was cut off by the output limit "
@@ -105,6 +109,25 @@ class StructuredProvider:
         head = await self._parse(first, context, model, usage, depth + 1)
         tail = await self._parse(second, context_after(head, context), model, usage, depth + 1)
         return merge_halves(head, tail)
+
+    def _read(self, answer: Answer, text: str) -> ChunkParse:
+        """The parse an answer holds; a refusal fails the chunk, an empty answer is invalid.
+
+        A refusal is the model's decision about this text, so asking again is no use. An
+        answer that records nothing of a chunk with text would drop that text from the play
+        (and be cached as the chunk's answer), so it is treated like any other invalid one.
+        """
+        if answer.refusal:
+            words = " ".join(answer.refusal.split())
+            raise ProviderError(
+                f"{self.name}: the model declined this chunk: {words[:300]}",
+                retryable=False,
+                type="ModelRefused",
+            )
+        parse = read_output(answer.output)
+        if text.strip() and not (parse.items or parse.cast or parse.title or parse.author):
+            raise InvalidOutput("the answer records nothing, but the chunk has text")
+        return parse
 
     async def _ask(
         self,

@@ -284,6 +284,11 @@ def test_retry_after_reads_seconds_dates_and_milliseconds() -> None:
     assert retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
     assert retry_after({"retry-after": "soon"}) is None
     assert retry_after({}) is None
+    # Numbers that say nothing, or too much, leave the retry policy's delay or its cap.
+    assert retry_after({"retry-after": "nan"}) is None
+    assert retry_after({"retry-after-ms": "NaN", "retry-after": "2"}) == 2.0
+    assert retry_after({"retry-after": "inf"}) == 300.0
+    assert retry_after({"retry-after": "-5"}) == 0.0
 
 
 def test_cost_comes_from_the_price_table() -> None:

@@ -28,7 +28,18 @@ from temporalio.testing import ActivityEnvironment
 from activities.chunks import ChunkActivities
 from activities.jobs import JobActivities
 from activities.types import JobRef, ParseChunkInput
-from bench.fake_llm import Exchange, FakeLLM, hang, invalid, malformed, status, truncated
+from bench.fake_llm import (
+    Exchange,
+    FakeLLM,
+    empty,
+    hang,
+    invalid,
+    malformed,
+    refused,
+    status,
+    truncated,
+)
+from bench.fake_llm_wire import REFUSAL
 from playparse import chunking, outline
 from playparse.assemble import parse_text
 from playparse.config import Settings
@@ -531,6 +542,56 @@ async def test_401_and_404_fail_the_job_at_once_with_a_readable_reason(
     # Each chunk asked once at most: nothing was retried.
     asked = [chunk_of(e) for e in llm.log]
     assert len(asked) == len(set(asked)) <= 4
+    assert not [e for e in await events_of(api, job["id"]) if e["kind"] == "retrying"]
+    await no_secrets(job["id"])
+
+
+@each_provider
+async def test_a_refusal_fails_the_job_at_once_with_the_models_words(
+    api: Api, worker: None, llm: FakeLLM, provider: str, no_secrets: NoSecrets
+) -> None:
+    llm.add(refused(when=for_chunk(1)))
+    job = await finish(api, provider)
+
+    assert job["status"] == "failed"
+    error = job["error"]
+    assert (error["type"], error["retryable"], error["chunk"]) == ("ModelRefused", False, 1)
+    assert error["message"] == f"chunk 1: {provider}: the model declined this chunk: {REFUSAL}"
+    # Asking again would get the same answer: one request, no repair, no retry.
+    assert [e.reply for e in requests_for(llm, 1)] == ["refused"]
+    assert not [e for e in await events_of(api, job["id"]) if e["kind"] == "retrying"]
+    await no_secrets(job["id"])
+
+
+@each_provider
+async def test_an_answer_that_records_nothing_is_repaired_not_kept(
+    api: Api,
+    worker: None,
+    llm: FakeLLM,
+    provider: str,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    llm.add(empty(when=for_chunk(1)))
+    job = await finish(api, provider)
+
+    assert job["status"] == "completed", job["error"]
+    assert [e.reply for e in requests_for(llm, 1)] == ["empty", "ok"]
+    async with sessions() as session:
+        stored = await session.get(ChunkResult, (job["id"], 1))
+    assert stored is not None and stored.result["items"]
+
+
+async def test_an_openai_account_out_of_credit_fails_the_job_without_retrying(
+    api: Api, worker: None, llm: FakeLLM, no_secrets: NoSecrets
+) -> None:
+    llm.add(status(429, error_code="insufficient_quota", times=None))
+    job = await finish(api, "openai", concurrency=1)
+
+    assert job["status"] == "failed"
+    error = job["error"]
+    assert (error["type"], error["retryable"]) == ("QuotaExhausted", False)
+    assert error["message"] == "chunk 0: openai: HTTP 429: the provider account has no credit left"
+    assert len(llm.log) == 1
     assert not [e for e in await events_of(api, job["id"]) if e["kind"] == "retrying"]
     await no_secrets(job["id"])
 
