@@ -28,7 +28,8 @@ from playparse.errors import ParseError
 from playparse.extraction import detect_format
 from playparse.ids import MAX_BIGINT, is_valid_id
 from playparse.jobs import JobError, JobStatus
-from playparse.llm.base import ALL_PROVIDERS, configured_providers
+from playparse.llm.base import ALL_PROVIDERS, LLM_PROVIDERS, configured_providers
+from playparse.llm.pricing import price_of
 from playparse.schema import ChunkParse
 from playparse.temporal import (
     FILENAME,
@@ -128,6 +129,19 @@ async def create_job(
         raise Problem(
             422, "validation-error", f"concurrency may be at most {settings.max_concurrency}"
         )
+    chosen_model = model or settings.default_model or _provider_model(settings, provider)
+    if (
+        budget_usd is not None
+        and provider in LLM_PROVIDERS
+        and price_of(provider, chosen_model) is None
+    ):
+        # Without a price every call costs $0 here, so the budget would never stop the job.
+        raise Problem(
+            422,
+            "validation-error",
+            f"budget_usd needs a model with a known price, and {provider} {chosen_model!r} has "
+            "none; use budget_tokens",
+        )
     content = await file.read()
     if len(content) > settings.max_upload_bytes:
         # The body limit leaves room for the form around the file; the file itself may not.
@@ -139,7 +153,7 @@ async def create_job(
     sha256 = hashlib.sha256(content).hexdigest()
     options = {
         "provider": provider,
-        "model": model or settings.default_model or _provider_model(settings, provider),
+        "model": chosen_model,
         "chunk_size": chunk_size or settings.default_chunk_size,
         "priority": priority,
         "concurrency": concurrency,

@@ -1,11 +1,12 @@
 """Prices of the models playparse knows, in one place: US dollars per million tokens.
 
 A model not listed costs nothing here (a local OpenAI-compatible server, for example); its
-tokens are still counted.
+tokens are still counted, and a job for it cannot have a budget in dollars (the API says so).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -28,10 +29,15 @@ PRICES: dict[tuple[str, str], Price] = {
 }
 
 
+# A dated snapshot of a listed model ("claude-sonnet-4-5-20250929", "gpt-4.1-2025-04-14")
+# costs what the model costs.
+_SNAPSHOT = re.compile(r"-(?:\d{8}|\d{4}-\d{2}-\d{2})$")
+
+
 def price_of(provider: str, model: str | None) -> Price | None:
     if model is None:
         return None
-    return PRICES.get((provider, model))
+    return PRICES.get((provider, model)) or PRICES.get((provider, _SNAPSHOT.sub("", model)))
 
 
 def cost_usd(provider: str, model: str | None, input_tokens: int, output_tokens: int) -> float:

@@ -294,5 +294,9 @@ def test_retry_after_reads_seconds_dates_and_milliseconds() -> None:
 def test_cost_comes_from_the_price_table() -> None:
     assert cost_usd("anthropic", "claude-sonnet-4-5", 1_000_000, 1_000_000) == pytest.approx(18.0)
     assert cost_usd("openai", "a-local-model", 10**6, 10**6) == 0.0
+    # Dated snapshots of a listed model cost what the model costs.
+    assert cost_usd("anthropic", "claude-sonnet-4-5-20250929", 10**6, 0) == pytest.approx(3.0)
+    assert cost_usd("openai", "gpt-4.1-mini-2025-04-14", 0, 10**6) == pytest.approx(1.6)
+    assert cost_usd("openai", "gpt-4.1-mini-preview", 10**6, 0) == 0.0
     inputs, outputs = estimate_tokens(6000, 4000, 50)
     assert (inputs, outputs) == (2000 + 400, (8000 + 4000 + 400) // 3)

@@ -53,7 +53,7 @@ from playparse.llm.prompt import (
     output_schema,
     prompt_size,
 )
-from tests.api.test_jobs_api import submit, wait_until_final
+from tests.api.test_jobs_api import PROBLEM, submit, wait_until_final
 from tests.conftest import Api
 from tests.helpers import EXAMPLE, create_job
 
@@ -748,6 +748,29 @@ async def test_a_budget_stops_the_job_before_it_would_go_over(
     else:
         assert 0 < job["cost_usd"] <= budget["budget_usd"]
     await no_secrets(job["id"])
+
+
+@each_provider
+async def test_a_budget_in_dollars_needs_a_model_with_a_price(
+    api: Api, worker: None, llm: FakeLLM, provider: str
+) -> None:
+    dated = {"anthropic": "claude-sonnet-4-5-20250929", "openai": "gpt-4.1-mini-2025-04-14"}
+    # A dated snapshot costs what its model costs, so its budget holds like any other.
+    priced = await submit(
+        api, PLAY.encode(), "play.txt", provider=provider, model=dated[provider], budget_usd="1"
+    )
+    assert priced.status_code == 202, priced.text
+    local = await submit(
+        api, PLAY.encode(), "play.txt", provider=provider, model="my-local-model", budget_usd="1"
+    )
+    assert local.status_code == 422
+    assert local.headers["content-type"] == PROBLEM
+    assert "budget_usd needs a model with a known price" in local.json()["detail"]
+    assert "budget_tokens" in local.json()["detail"]
+    tokens = await submit(
+        api, PLAY.encode(), "play.txt", provider=provider, model="my-local-model", budget_tokens="9"
+    )
+    assert tokens.status_code == 202, tokens.text
 
 
 @each_provider
