@@ -117,13 +117,19 @@ def _problem_error(response: httpx.Response) -> ApiError:
         body = response.json()
         if isinstance(body, dict):
             problem = body
-    detail = str(problem.get("detail") or response.text.strip() or response.reason_phrase)
+    detail = str(problem.get("detail") or _first_line(response.text) or response.reason_phrase)
     return ApiError(
         f"{response.status_code} {detail}",
         status=response.status_code,
         problem=problem,
         detail=detail,
     )
+
+
+def _first_line(text: str, limit: int = 200) -> str:
+    """The first non-blank line of a body that is not a problem (an HTML page, say), shortened."""
+    line = next((each.strip() for each in text.splitlines() if each.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 class PlayparseClient:
@@ -137,7 +143,13 @@ class PlayparseClient:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+        try:
+            self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+        except httpx.InvalidURL as error:
+            raise ApiError(f"{base_url!r} is not a valid URL: {error}") from None
+        if self._http.base_url.scheme not in ("http", "https") or not self._http.base_url.host:
+            self._http.close()
+            raise ApiError(f"{base_url!r} is not an http:// or https:// URL")
 
     def close(self) -> None:
         self._http.close()
@@ -167,8 +179,10 @@ class PlayparseClient:
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            raise ApiError(
-                f"{method} {path} did not answer with a JSON object", status=response.status_code
+            # Something answered, but not the playparse API (a proxy's page, another service).
+            raise Unreachable(
+                f"{self.base_url} is not the playparse API: {method} {path} did not answer "
+                "with a JSON object"
             )
         return body
 

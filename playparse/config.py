@@ -33,7 +33,7 @@ class Settings(BaseSettings):
 
     # API.
     api_host: str = "127.0.0.1"
-    api_port: int = 8000
+    api_port: int = Field(default=8000, ge=1, le=65535)
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
 
     # Parsing.

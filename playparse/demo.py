@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from rich.console import Console
 
@@ -65,5 +66,7 @@ def run_demo(addresses: Any, file: Path, out: Console, err: Console) -> None:
     out.print(f"\n  web API:         {addresses.api}  (docs: {addresses.api}/docs)")
     out.print(f"  job:             {addresses.api}/api/jobs/{job['id']}")
     if addresses.ui:
-        out.print(f"  Temporal Web UI: {addresses.ui}/namespaces/default/workflows/{job['id']}")
+        namespace = quote(addresses.namespace, safe="")
+        workflow = quote(job["id"], safe="")
+        out.print(f"  Temporal Web UI: {addresses.ui}/namespaces/{namespace}/workflows/{workflow}")
     out.print("\nServing until Ctrl-C.")

@@ -13,9 +13,10 @@ import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
+from sqlalchemy.exc import SQLAlchemyError
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
@@ -33,6 +34,8 @@ from playparse.temporal import SEARCH_ATTRIBUTES, connect
 API_GRACE_S = 3
 
 log = logging.getLogger("playparse.devstack")
+
+T = TypeVar("T")
 
 # One task-queue partition keeps Temporal's priority order exact on a single machine. The
 # history service hands new tasks to matching at most transferProcessorMaxPollRPS times a
@@ -85,6 +88,7 @@ class StackAddresses:
     api: str
     temporal: str
     ui: str | None
+    namespace: str = "default"
 
     def ready_line(self) -> str:
         return f"playparse ready: api={self.api} temporal={self.temporal} ui={self.ui or '-'}"
@@ -225,6 +229,29 @@ async def worker_is_polling(client: Client, task_queue: str) -> bool:
 ReadyHook = Callable[[StackAddresses], Coroutine[Any, Any, None]]
 
 
+# How long the worker and the API may take to be ready once Temporal answers.
+STARTUP_TIMEOUT_S = 120.0
+
+
+class Stopped(Exception):
+    """Ctrl-C (or SIGTERM) arrived while the stack was starting."""
+
+
+async def _unless_stopped(awaitable: Coroutine[Any, Any, T], stop: asyncio.Event) -> T:
+    """Await `awaitable`, unless `stop` is set first: then it is cancelled and Stopped raised."""
+    task = asyncio.ensure_future(awaitable)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+    if not task.done():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise Stopped
+    return task.result()
+
+
 async def run_stack(
     settings: Settings,
     *,
@@ -233,25 +260,49 @@ async def run_stack(
     on_ready: ReadyHook | None = None,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Run the whole embedded stack until `stop` is set or SIGINT/SIGTERM arrives."""
-    from api.app import create_app
-    from playparse.llm.base import default_providers
-    from worker import build_llm_workers, build_worker, start_planning
+    """Run the whole embedded stack until `stop` is set or SIGINT/SIGTERM arrives.
 
+    Either may arrive during start-up too: what has started is stopped again and this returns.
+    """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
     ensure_port_free(settings.api_host, settings.api_port, "API")
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StackError(
+            f"cannot use {settings.data_dir} as the data directory: {error.strerror or error}"
+        ) from None
     server = TemporalDevServer(
         data_dir=settings.data_dir,
         port=temporal_port,
         ui_port=ui_port,
         namespace=settings.temporal_namespace,
     )
-    client = await server.start()
+    try:
+        client = await _unless_stopped(server.start(), stop)
+        await _serve(settings, server, client, stop, on_ready)
+    except Stopped:
+        log.info("stopped during start-up")
+    finally:
+        await server.stop()
+
+
+async def _serve(
+    settings: Settings,
+    server: TemporalDevServer,
+    client: Client,
+    stop: asyncio.Event,
+    on_ready: ReadyHook | None,
+) -> None:
+    """The database, the workers and the API on a running Temporal server, until `stop`."""
+    from api.app import create_app
+    from playparse.llm.base import default_providers
+    from worker import build_llm_workers, build_worker, start_planning
+
     if settings.temporal_ui_url is None and server.ui_url is not None:
         # The job page links to this stack's own Web UI, on whichever port it was given.
         settings = settings.model_copy(update={"temporal_ui_url": server.ui_url})
@@ -259,9 +310,12 @@ async def run_stack(
     planner = None
     providers = default_providers(settings)
     try:
-        await upgrade(engine)
+        try:
+            await _unless_stopped(upgrade(engine), stop)
+        except (OSError, SQLAlchemyError) as error:
+            raise StackError(f"cannot open the database: {error}") from None
         sessions = create_sessionmaker(engine)
-        planner = await start_planning(settings)
+        planner = await _unless_stopped(start_planning(settings), stop)
         worker = build_worker(client, settings, sessions, providers, planner=planner)
         llm_workers = build_llm_workers(client, settings, sessions, providers)
         app = create_app(settings, temporal=client, sessions=sessions)
@@ -281,22 +335,31 @@ async def run_stack(
         api_task = asyncio.create_task(api.serve(), name="api")
         reconciler = asyncio.create_task(reconcile.run_forever(client, sessions))
         try:
+            deadline = loop_time() + STARTUP_TIMEOUT_S
             while not (api.started and await worker_is_polling(client, settings.task_queue)):
                 for task in (worker_task, api_task):
                     if task.done():
                         task.result()
                         raise StackError(f"the {task.get_name()} stopped during start-up")
+                if stop.is_set():
+                    raise Stopped
+                if loop_time() > deadline:
+                    raise StackError(
+                        f"the worker and the API were not ready within {STARTUP_TIMEOUT_S:.0f} s"
+                    )
                 await asyncio.sleep(0.1)
             await ensure_retention(client, settings)
             addresses = StackAddresses(
                 api=f"http://{settings.api_host}:{settings.api_port}",
                 temporal=server.address,
                 ui=server.ui_url,
+                namespace=settings.temporal_namespace,
             )
             print(addresses.ready_line(), flush=True)
-            hook: asyncio.Task[None] | None = (
-                asyncio.create_task(on_ready(addresses)) if on_ready else None
-            )
+            hook: asyncio.Task[None] | None = None
+            if on_ready is not None:
+                hook = asyncio.create_task(on_ready(addresses))
+                hook.add_done_callback(_report_hook_failure)
             stopper = asyncio.create_task(stop.wait())
             await asyncio.wait(
                 {stopper, worker_task, api_task}, return_when=asyncio.FIRST_COMPLETED
@@ -318,4 +381,16 @@ async def run_stack(
             planner.close()
         await providers.aclose()
         await engine.dispose()
-        await server.stop()
+
+
+def loop_time() -> float:
+    return asyncio.get_running_loop().time()
+
+
+def _report_hook_failure(task: asyncio.Task[None]) -> None:
+    """What went wrong in the ready hook (the demo's run) is said, not lost at shutdown."""
+    if task.cancelled() or task.exception() is None:
+        return
+    error = task.exception()
+    message = getattr(error, "message", None) or str(error) or type(error).__name__
+    print(f"error: {message}", file=sys.stderr, flush=True)

@@ -8,10 +8,12 @@ so a job is still running when the CLI acts on it.
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -301,6 +303,46 @@ async def test_failed_jobs_show_their_reason_and_errors_are_one_line(
         assert one_error_line(unreachable).startswith(
             f"error: cannot reach the playparse API at {nowhere}"
         )
+
+
+class NotTheApi(http.server.BaseHTTPRequestHandler):
+    """A web server that is not playparse: a proxy's error page, or a site's home page."""
+
+    def do_GET(self) -> None:
+        failing = self.path.startswith("/api/jobs")
+        body = b"<html>\n<head><title>502 Bad Gateway</title></head>\n<body>oops</body>\n</html>"
+        self.send_response(502 if failing else 200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+async def test_a_url_that_is_not_the_api_gets_one_line_and_an_exit_code() -> None:
+    for url in ("http://127.0.0.1:8000x", "ftp://127.0.0.1", "localhost:8000"):
+        unusable = await cli(url, "jobs")
+        assert unusable.returncode == 2, url
+        assert url in one_error_line(unusable)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotTheApi)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        # An error page: its first line, not the whole page.
+        page = await cli(url, "jobs")
+        assert page.returncode == 4
+        assert one_error_line(page) == "error: <html> (HTTP 502)"
+        # A success that is not JSON: not the playparse API.
+        other = await cli(url + "/elsewhere", "job", "job_0123456789abcdef")
+        assert other.returncode == 4
+        assert one_error_line(other).startswith(f"error: {url}/elsewhere is not the playparse API")
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_the_event_stream_is_parsed_as_the_standard_says() -> None:

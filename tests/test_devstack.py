@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -133,3 +134,75 @@ def test_up_serves_the_cli_and_a_restart_keeps_and_finishes_jobs(stack: Stack) -
     kept = httpx.get(f"{stack.url}/api/jobs/{job['id']}").json()
     assert kept["status"] == "completed"
     assert stack.stop() == 0
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def test_ctrl_c_while_the_stack_starts_stops_what_has_started(stack: Stack) -> None:
+    ports = ["--temporal-port", str(stack.temporal_port), "--ui-port", str(stack.ui_port)]
+    process = subprocess.Popen(
+        [str(BIN / "playparse"), "up", "--data-dir", str(stack.data_dir), "--port", str(stack.port)]
+        + ports,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PLAYPARSE_DATABASE_URL": ""},
+    )
+    try:
+        # Interrupted once the Temporal dev server is listening, before the stack is ready.
+        deadline = time.monotonic() + 60
+        while _port_free(stack.temporal_port):
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, err
+    assert "playparse ready" not in out and "Traceback" not in err
+    # The dev server it had started is gone with it.
+    deadline = time.monotonic() + 10
+    while not (_port_free(stack.temporal_port) and _port_free(stack.ui_port)):
+        assert time.monotonic() < deadline, "the Temporal dev server outlived the stack"
+        time.sleep(0.1)
+
+
+def test_the_demo_says_why_its_play_was_refused(stack: Stack, tmp_path: Path) -> None:
+    picture = tmp_path / "poster.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    ports = ["--temporal-port", str(stack.temporal_port), "--ui-port", str(stack.ui_port)]
+    process = subprocess.Popen(
+        [str(BIN / "playparse"), "demo", str(picture), "--data-dir", str(stack.data_dir)]
+        + ["--port", str(stack.port), *ports],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PLAYPARSE_DATABASE_URL": ""},
+    )
+    try:
+        assert process.stderr is not None
+        deadline = time.monotonic() + 90
+        errors = []
+        while time.monotonic() < deadline:
+            line = process.stderr.readline()
+            if line.startswith("error:"):
+                errors.append(line.strip())
+                break
+            assert line or process.poll() is None, "the demo ended without saying why"
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert errors == ["error: 415 the file is not a PDF, DOCX or text file"]

@@ -63,12 +63,19 @@ def fail(error: ApiError) -> typer.Exit:
         return typer.Exit(Exit.UNREACHABLE)
     if error.status in (404, 409):
         return typer.Exit(Exit.NOT_FOUND)
-    return typer.Exit(Exit.USAGE if error.status and error.status < 500 else Exit.UNREACHABLE)
+    if error.status is None or error.status < 500:
+        # Refused by the API, or never sent (PLAYPARSE_URL is not a usable URL).
+        return typer.Exit(Exit.USAGE)
+    return typer.Exit(Exit.UNREACHABLE)
 
 
 def call(action: Callable[[PlayparseClient], T]) -> T:
     """Run one exchange with the API, turning its errors into an exit."""
-    with client() as api:
+    try:
+        api = client()
+    except ApiError as error:
+        raise fail(error) from None
+    with api:
         try:
             return action(api)
         except ApiError as error:

@@ -17,16 +17,21 @@ def up(
         Path | None,
         typer.Option(
             help="where jobs, plays and Temporal state live "
-            "[default: PLAYPARSE_DATA_DIR, else .playparse]",
+            "\\[default: PLAYPARSE_DATA_DIR, else .playparse]",
             show_default=False,
         ),
     ] = None,
     port: Annotated[
         int | None,
-        typer.Option(help="API port [default: PLAYPARSE_API_PORT, else 8000]", show_default=False),
+        typer.Option(
+            help="API port \\[default: PLAYPARSE_API_PORT, else 8000]",
+            show_default=False,
+            min=1,
+            max=65535,
+        ),
     ] = None,
-    temporal_port: Annotated[int, typer.Option()] = 7233,
-    ui_port: Annotated[int, typer.Option(help="Temporal Web UI port")] = 8233,
+    temporal_port: Annotated[int, typer.Option(min=1, max=65535)] = 7233,
+    ui_port: Annotated[int, typer.Option(help="Temporal Web UI port", min=1, max=65535)] = 8233,
 ) -> None:
     """Run the embedded stack (Temporal dev server, SQLite, worker, API) until Ctrl-C."""
     _run_stack(data_dir, port, temporal_port, ui_port, demo_file=None)
@@ -35,18 +40,33 @@ def up(
 @app.command()
 def demo(
     file: Annotated[
-        Path | None, typer.Argument(help="play to parse (default: bundled sample)")
+        Path | None,
+        typer.Argument(
+            help="play to parse (default: bundled sample)",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
     ] = None,
     data_dir: Annotated[
         Path | None,
-        typer.Option(help="[default: PLAYPARSE_DATA_DIR, else .playparse]", show_default=False),
+        typer.Option(
+            help="where jobs, plays and Temporal state live "
+            "\\[default: PLAYPARSE_DATA_DIR, else .playparse]",
+            show_default=False,
+        ),
     ] = None,
     port: Annotated[
         int | None,
-        typer.Option(help="API port [default: PLAYPARSE_API_PORT, else 8000]", show_default=False),
+        typer.Option(
+            help="API port \\[default: PLAYPARSE_API_PORT, else 8000]",
+            show_default=False,
+            min=1,
+            max=65535,
+        ),
     ] = None,
-    temporal_port: Annotated[int, typer.Option()] = 7233,
-    ui_port: Annotated[int, typer.Option()] = 8233,
+    temporal_port: Annotated[int, typer.Option(min=1, max=65535)] = 7233,
+    ui_port: Annotated[int, typer.Option(help="Temporal Web UI port", min=1, max=65535)] = 8233,
 ) -> None:
     """Start the embedded stack, parse a sample play, print a summary, keep serving."""
     from playparse.demo import sample_play
