@@ -68,7 +68,55 @@ def load_json(path: Path, what: str) -> dict[str, Any]:
         raise EvalError(f"cannot read the {what} {path}: {error}") from None
     if not isinstance(data, dict) or not isinstance(data.get("acts"), list):
         raise EvalError(f"the {what} {path} is not a play (no list of acts)")
+    problem = _shape_problem(data)
+    if problem is not None:
+        raise EvalError(f"the {what} {path} is not a play: {problem}")
     return data
+
+
+def _shape_problem(play: dict[str, Any]) -> str | None:
+    """Where a play read from JSON breaks the shape the scoring walks, or None."""
+
+    def objects(value: Any, where: str) -> list[tuple[str, dict[str, Any]]] | str:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            return f"{where} is not a list"
+        for i, each in enumerate(value):
+            if not isinstance(each, dict):
+                return f"{where}[{i}] is not an object"
+        return [(f"{where}[{i}]", each) for i, each in enumerate(value)]
+
+    characters = objects(play.get("characters"), "characters")
+    if isinstance(characters, str):
+        return characters
+    for where, character in characters:
+        if not isinstance(character.get("id"), str):
+            return f"{where}.id is not a string"
+        if not isinstance(character.get("name"), str | None):
+            return f"{where}.name is not a string"
+    acts = objects(play["acts"], "acts")
+    if isinstance(acts, str):
+        return acts
+    for act_at, act in acts:
+        scenes = objects(act.get("scenes"), f"{act_at}.scenes")
+        if isinstance(scenes, str):
+            return scenes
+        for scene_at, scene in scenes:
+            items = objects(scene.get("items"), f"{scene_at}.items")
+            if isinstance(items, str):
+                return items
+            for item_at, item in items:
+                for key in ("text", "kind", "type"):
+                    if not isinstance(item.get(key), str | None):
+                        return f"{item_at}.{key} is not a string"
+                for key in ("speaker_ids", "character_ids"):
+                    ids = item.get(key)
+                    if ids is not None and not (
+                        isinstance(ids, list) and all(isinstance(i, str) for i in ids)
+                    ):
+                        return f"{item_at}.{key} is not a list of strings"
+    return None
 
 
 @dataclass(frozen=True)

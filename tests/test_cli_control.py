@@ -305,6 +305,25 @@ async def test_failed_jobs_show_their_reason_and_errors_are_one_line(
         )
 
 
+@sqlite_only
+async def test_jobs_says_where_the_next_page_starts(api: Api, worker: Worker) -> None:
+    ids = [(await submit(api, b""))["id"] for _ in range(3)]
+    for job_id in ids:
+        await wait_for(api, job_id, lambda j: j["status"] in FINAL)
+    seen: list[str] = []
+    args = ["jobs", "--limit", "2"]
+    for _ in range(3):
+        page = await cli(api.url, *args)
+        assert page.returncode == 0, page.stderr
+        seen += [line.split()[0] for line in page.stdout.splitlines()]
+        more = [line for line in page.stderr.splitlines() if line.startswith("more: --cursor ")]
+        if not more:
+            break
+        args = ["jobs", "--limit", "2", "--cursor", more[0].removeprefix("more: --cursor ")]
+    # Newest first, each job once, and the last page says nothing more.
+    assert seen == ids[::-1]
+
+
 class NotTheApi(http.server.BaseHTTPRequestHandler):
     """A web server that is not playparse: a proxy's error page, or a site's home page."""
 

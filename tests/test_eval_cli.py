@@ -189,6 +189,17 @@ def test_usage_errors_exit_2(files: dict[str, Path], tmp_path: Path) -> None:
     assert done.exit_code == 2 and "cannot read the truth file" in done.stderr
     done = run("eval", tmp_path / "missing.json", files["truth"])
     assert done.exit_code == 2 and "cannot read the playbook" in done.stderr
+    for broken, where in (
+        ({"acts": [None]}, "acts[0] is not an object"),
+        ({"acts": [{"scenes": [{"items": [{"text": 5}]}]}]}, "acts[0].scenes[0].items[0].text"),
+        ({"acts": [], "characters": [{"name": "Anna"}]}, "characters[0].id is not a string"),
+        ({"acts": [{"scenes": {"items": []}}]}, "acts[0].scenes is not a list"),
+    ):
+        odd = tmp_path / "odd.json"
+        odd.write_text(json.dumps(broken), encoding="utf-8")
+        done = run("eval", odd, files["truth"])
+        assert done.exit_code == 2, broken
+        assert f"the playbook {odd} is not a play: {where}" in done.stderr, done.stderr
     empty = tmp_path / "empty"
     empty.mkdir()
     done = run("eval", "--all", empty)

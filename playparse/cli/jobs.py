@@ -107,10 +107,13 @@ def parse(
 def jobs(
     status: Annotated[list[str] | None, typer.Option(help="filter by status")] = None,
     limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    cursor: Annotated[
+        str | None, typer.Option(help="continue a listing where an earlier page ended")
+    ] = None,
     output: OutputOpt = Output.text,
 ) -> None:
     """List jobs, newest first; failed jobs show why (`--status failed`: the dead letters)."""
-    page = call(lambda client: client.jobs(status=status, limit=limit))
+    page = call(lambda client: client.jobs(status=status, limit=limit, cursor=cursor))
     if output == Output.json:
         print_json(page)
         return
@@ -119,6 +122,8 @@ def jobs(
         say(_job_line(job) + reason)
     if not page["data"]:
         err.print("no jobs")
+    elif page.get("next_cursor"):
+        err.print(f"more: --cursor {page['next_cursor']}", markup=False)
 
 
 @app.command()
