@@ -171,11 +171,17 @@ class TemporalDevServer:
 
     async def start(self, timeout: float = 60.0) -> Client:
         """Start the server and return a client once it answers."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
         ensure_port_free(self.host, self.port, "Temporal server")
         if self.ui_port:
             ensure_port_free(self.host, self.ui_port, "Temporal Web UI")
-        log_file = (self.data_dir / "temporal.log").open("ab")
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            log_file = (self.data_dir / "temporal.log").open("ab")
+        except OSError as error:
+            raise StackError(
+                f"cannot write the Temporal server's files in {self.data_dir}: "
+                f"{error.strerror or error}"
+            ) from None
         try:
             self._process = await asyncio.create_subprocess_exec(
                 *self.command(),
@@ -301,7 +307,8 @@ async def _serve(
     """The database, the workers and the API on a running Temporal server, until `stop`."""
     from api.app import create_app
     from playparse.llm.base import default_providers
-    from worker import build_llm_workers, build_worker, start_planning
+    from playparse.planning import PlanningProcesses
+    from worker import build_llm_workers, build_worker
 
     if settings.temporal_ui_url is None and server.ui_url is not None:
         # The job page links to this stack's own Web UI, on whichever port it was given.
@@ -311,11 +318,16 @@ async def _serve(
     providers = default_providers(settings)
     try:
         try:
-            await _unless_stopped(upgrade(engine), stop)
+            # Never interrupted: a migration stopped halfway can leave SQLite's schema behind.
+            await upgrade(engine)
         except (OSError, SQLAlchemyError) as error:
             raise StackError(f"cannot open the database: {error}") from None
+        if stop.is_set():
+            raise Stopped
         sessions = create_sessionmaker(engine)
-        planner = await _unless_stopped(start_planning(settings), stop)
+        if settings.planning_processes:
+            planner = PlanningProcesses(settings.planning_processes)
+            await _unless_stopped(planner.warm(), stop)
         worker = build_worker(client, settings, sessions, providers, planner=planner)
         llm_workers = build_llm_workers(client, settings, sessions, providers)
         app = create_app(settings, temporal=client, sessions=sessions)

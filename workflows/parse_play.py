@@ -206,18 +206,14 @@ class ParsePlayWorkflow:
                 priority=self._priority,
             )
             await self._finally(
-                self._set_state(
-                    JobStatus.COMPLETED,
-                    None,
-                    "completed",
+                self._complete(
                     {
                         "play_id": assembled.play_id,
                         "title": assembled.title,
                         "lines": assembled.lines,
-                    },
+                    }
                 )
             )
-            await workflow.wait_condition(workflow.all_handlers_finished)
             return ParsePlayResult(
                 job_id=input.job_id,
                 play_id=assembled.play_id,
@@ -307,6 +303,11 @@ class ParsePlayWorkflow:
             cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             priority=self._priority,
         )
+
+    async def _complete(self, detail: dict[str, object]) -> None:
+        """Record the job completed, then let updates still running (a priority change) end."""
+        await self._set_state(JobStatus.COMPLETED, None, "completed", detail)
+        await workflow.wait_condition(workflow.all_handlers_finished)
 
     async def _finally(self, recording: Awaitable[None]) -> None:
         """Record how the job ended, to the end, even if a cancel arrives meanwhile.

@@ -248,6 +248,11 @@ async def record_state(
     if origin is not None and await recorded(session, job_id=job_id, origin=origin):
         return job
     current = JobStatus(job.status)
+    if status == JobStatus.CANCELLED and job.play_id is not None and not current.is_final:
+        # The play was saved before the cancel took effect (they can reach the workflow in
+        # the same task): the job has completed, and its play is never left behind a cancel.
+        status, event = JobStatus.COMPLETED, "completed"
+        detail = {"play_id": job.play_id, "cancel": "arrived after the play was saved"}
     if current == JobStatus.RETRYING and status == JobStatus.COMPLETED:
         # An attempt already superseded by a successful one can record `retrying` late; the
         # workflow completing says no chunk waits any more, so the job recovers on its way.

@@ -25,12 +25,14 @@ PRICES: dict[tuple[str, str], Price] = {
     ("openai", "gpt-4.1"): Price(2.00, 8.00),
     ("openai", "gpt-4.1-mini"): Price(0.40, 1.60),
     ("openai", "gpt-4o"): Price(2.50, 10.00),
+    # The first snapshot of gpt-4o kept its own, higher price.
+    ("openai", "gpt-4o-2024-05-13"): Price(5.00, 15.00),
     ("openai", "gpt-4o-mini"): Price(0.15, 0.60),
 }
 
 
 # A dated snapshot of a listed model ("claude-sonnet-4-5-20250929", "gpt-4.1-2025-04-14")
-# costs what the model costs.
+# costs what the model costs, unless the snapshot is listed with a price of its own.
 _SNAPSHOT = re.compile(r"-(?:\d{8}|\d{4}-\d{2}-\d{2})$")
 
 

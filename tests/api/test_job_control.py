@@ -281,7 +281,13 @@ async def test_a_cancel_while_the_end_is_recorded_comes_too_late(
     # The outcome is decided but not yet recorded, so the API still accepts a cancel.
     assert (await api.http.post(f"/api/jobs/{job['id']}/cancel")).status_code == 202
     final = await wait_until_final(api, job["id"])
-    description = await temporal.get_workflow_handle(job["id"]).describe()
+    # The row is final once the end is recorded; the workflow closes a moment later.
+    deadline = time.monotonic() + 30
+    while True:
+        description = await temporal.get_workflow_handle(job["id"]).describe()
+        if description.status != WorkflowExecutionStatus.RUNNING or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
     async with sessions() as session:
         play = await session.scalar(select(Play.id).where(Play.job_id == job["id"]))
     # The job row and the workflow agree on the outcome, and a play exists only if it completed.

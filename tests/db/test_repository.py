@@ -132,6 +132,30 @@ async def test_a_job_left_retrying_by_a_late_attempt_still_completes(
     assert [e.kind for e in events][-3:] == ["retrying", "recovered", "completed"]
 
 
+async def test_a_cancel_recorded_after_the_play_was_saved_completes_the_job(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        job = await repo.create_job(session, new=new_job())
+        await repo.record_state(session, job_id=job.id, status=JobStatus.RUNNING, event="started")
+        saved = await repo.get_job(session, job_id=job.id)
+        assert saved is not None
+        saved.play_id = "play_0123456789abcdef"
+    async with sessions.begin() as session:
+        ended = await repo.record_state(
+            session, job_id=job.id, status=JobStatus.CANCELLED, event="cancelled", detail={}
+        )
+    assert ended is not None
+    async with sessions() as session:
+        stored = await repo.get_job(session, job_id=job.id)
+        events = await repo.list_events(session, job_id=job.id)
+    assert stored is not None and stored.status == "completed"
+    assert (events[-1].kind, events[-1].detail) == (
+        "completed",
+        {"play_id": "play_0123456789abcdef", "cancel": "arrived after the play was saved"},
+    )
+
+
 async def test_chunk_results_are_kept_once_and_counters_do_not_inflate(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:

@@ -298,5 +298,8 @@ def test_cost_comes_from_the_price_table() -> None:
     assert cost_usd("anthropic", "claude-sonnet-4-5-20250929", 10**6, 0) == pytest.approx(3.0)
     assert cost_usd("openai", "gpt-4.1-mini-2025-04-14", 0, 10**6) == pytest.approx(1.6)
     assert cost_usd("openai", "gpt-4.1-mini-preview", 10**6, 0) == 0.0
+    # A snapshot listed with a price of its own keeps it.
+    assert cost_usd("openai", "gpt-4o-2024-05-13", 10**6, 0) == pytest.approx(5.0)
+    assert cost_usd("openai", "gpt-4o-2024-08-06", 10**6, 0) == pytest.approx(2.5)
     inputs, outputs = estimate_tokens(6000, 4000, 50)
     assert (inputs, outputs) == (2000 + 400, (8000 + 4000 + 400) // 3)
