@@ -99,8 +99,8 @@ class ChunkActivities:
             reserved = await self._reserve_budget(work, input, model, context)
             try:
                 result = await self._call(input, provider, work.text, context, llm)
-            except BaseException:
-                await self._release_budget(input.job_id, reserved)
+            except BaseException as error:
+                await self._release_budget(input.job_id, reserved, _unused(error, input, model))
                 raise
         if llm:
             result = replace(result, parse=join_to_previous(result.parse, context, work.text))
@@ -148,8 +148,13 @@ class ChunkActivities:
         try:
             counted = await self._store(finished)
         except Exception:
-            # The batch was rolled back, its release of the reservation with it.
-            await self._release_budget(input.job_id, reserved)
+            # The batch was rolled back, its release of the reservation with it; the answer
+            # it held was paid for all the same (if the database takes this write at all).
+            paid = (0, 0, 0.0)
+            if not cached:
+                row = finished.row
+                paid = (row["input_tokens"], row["output_tokens"], row["cost_usd"])
+            await self._release_budget(input.job_id, reserved, paid)
             raise
         reused = counted is None
         return ParseChunkResult(input.job_id, input.index, len(lines), chars, reused=reused)
@@ -269,12 +274,19 @@ class ChunkActivities:
             )
         return tokens, usd
 
-    async def _release_budget(self, job_id: str, reserved: tuple[int, float] | None) -> None:
-        if reserved is None:
+    async def _release_budget(
+        self,
+        job_id: str,
+        reserved: tuple[int, float] | None,
+        unused: tuple[int, int, float] = (0, 0, 0.0),
+    ) -> None:
+        """Give back the reservation, and count what a failed call paid for anyway."""
+        if reserved is None and not any(unused):
             return
+        tokens, usd = reserved or (0, 0.0)
         async with self._sessions.begin() as session:
             await jobs_repo.release_budget(
-                session, job_id=job_id, tokens=reserved[0], usd=reserved[1]
+                session, job_id=job_id, tokens=tokens, usd=usd, unused=unused
             )
 
     async def _show_retrying(self, input: ParseChunkInput, kind: str, message: str) -> None:
@@ -304,3 +316,20 @@ class ChunkActivities:
                 error=JobError(kind, f"chunk {input.index}: {message}", True, input.index),
                 attempt=info.attempt,
             )
+
+
+def _unused(
+    error: BaseException, input: ParseChunkInput, model: str | None
+) -> tuple[int, int, float]:
+    """Tokens and cost a failed call paid for (its error, or the one it was raised from)."""
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, PlayparseError):
+        cause = cause.__cause__
+    if cause is None or not any(cause.spent):
+        return (0, 0, 0.0)
+    input_tokens, output_tokens = cause.spent
+    return (
+        input_tokens,
+        output_tokens,
+        cost_usd(input.provider, model, input_tokens, output_tokens),
+    )

@@ -39,7 +39,9 @@ class JobPublic(BaseModel):
     )
     input_tokens: int
     output_tokens: int
-    cost_usd: float = Field(description="Provider cost so far, from the price table (USD).")
+    cost_usd: float = Field(
+        description="Provider cost so far, from the price table (USD), answers not kept included."
+    )
     chunks_cached: int = Field(description="Chunks answered from the provider-answer cache.")
     budget_tokens: int | None
     budget_usd: float | None

@@ -18,6 +18,8 @@ class PlayparseError(Exception):
 
     type: str = "PlayparseError"
     retryable: bool = False
+    # Input and output tokens a provider was paid for on the way to this error.
+    spent: tuple[int, int] = (0, 0)
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

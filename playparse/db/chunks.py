@@ -159,9 +159,10 @@ async def refresh_counters(session: AsyncSession, *, job_id: str) -> None:
             chars_found=chars,
             characters_found=len(speakers),
             speaker_keys=sorted(speakers),
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cost_usd=cost,
+            # What was paid for answers not kept stays counted.
+            input_tokens=Job.unused_input_tokens + input_tokens,
+            output_tokens=Job.unused_output_tokens + output_tokens,
+            cost_usd=Job.unused_cost_usd + cost,
             chunks_cached=cached,
             updated_at=utcnow(),
         )

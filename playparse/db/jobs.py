@@ -356,9 +356,27 @@ async def reserve_budget(
     return None
 
 
-async def release_budget(session: AsyncSession, *, job_id: str, tokens: int, usd: float) -> None:
-    """Give back a chunk's reservation once its real spending is recorded (or it failed)."""
+async def release_budget(
+    session: AsyncSession,
+    *,
+    job_id: str,
+    tokens: int,
+    usd: float,
+    unused: tuple[int, int, float] = (0, 0, 0.0),
+) -> None:
+    """Give back a chunk's reservation once its real spending is recorded (or it failed).
+
+    `unused` is what a failed attempt paid anyway (input and output tokens, cost): it counts
+    towards the job's spending and its budget like a kept answer's.
+    """
     job = await get_for_update(session, Job, job_id)
     if job is not None:
         job.reserved_tokens = max(0, job.reserved_tokens - tokens)
         job.reserved_usd = max(0.0, job.reserved_usd - usd)
+        input_tokens, output_tokens, cost = unused
+        job.unused_input_tokens += input_tokens
+        job.unused_output_tokens += output_tokens
+        job.unused_cost_usd += cost
+        job.input_tokens += input_tokens
+        job.output_tokens += output_tokens
+        job.cost_usd += cost

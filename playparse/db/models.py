@@ -110,6 +110,11 @@ class Job(Base):
     chunks_cached: Mapped[int] = mapped_column(default=0, server_default="0")
     budget_tokens: Mapped[int | None] = mapped_column(BigInteger)
     budget_usd: Mapped[float | None] = mapped_column(Float)
+    # Paid for answers the job did not keep (refused, invalid after repair, half of a failed
+    # split); included in the counters above, which are otherwise sums over stored results.
+    unused_input_tokens: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    unused_output_tokens: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    unused_cost_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     # Likely spending of the chunks being parsed now, held against the budget until they end.
     reserved_tokens: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     reserved_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")

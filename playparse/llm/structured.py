@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from playparse.errors import PlayparseError
 from playparse.llm.base import ProviderError, ProviderResult
 from playparse.llm.prompt import (
     InvalidOutput,
@@ -80,7 +81,12 @@ class StructuredProvider:
         self, text: str, context: ChunkContext, *, model: str | None
     ) -> ProviderResult:
         usage = _Usage()
-        parse = await self._parse(text, context, model or self.default_model, usage, depth=0)
+        try:
+            parse = await self._parse(text, context, model or self.default_model, usage, depth=0)
+        except PlayparseError as error:
+            # Calls made before the failure were paid for all the same.
+            error.spent = (usage.input_tokens, usage.output_tokens)
+            raise
         return ProviderResult(
             parse=parse, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens
         )

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_asyncio
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -154,6 +155,26 @@ async def test_a_cancel_recorded_after_the_play_was_saved_completes_the_job(
         "completed",
         {"play_id": "play_0123456789abcdef", "cancel": "arrived after the play was saved"},
     )
+
+
+async def test_what_a_failed_call_paid_for_stays_counted_when_results_are_recounted(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions.begin() as session:
+        job = await repo.create_job(session, new=new_job())
+        assert await repo.reserve_budget(session, job_id=job.id, tokens=500, usd=0.5) is None
+    async with sessions.begin() as session:
+        await repo.release_budget(
+            session, job_id=job.id, tokens=500, usd=0.5, unused=(300, 40, 0.0015)
+        )
+    async with sessions.begin() as session:
+        await chunks_repo.refresh_counters(session, job_id=job.id)
+    async with sessions() as session:
+        stored = await repo.get_job(session, job_id=job.id)
+    assert stored is not None
+    assert (stored.input_tokens, stored.output_tokens) == (300, 40)
+    assert stored.cost_usd == pytest.approx(0.0015)
+    assert (stored.reserved_tokens, stored.reserved_usd) == (0, 0.0)
 
 
 async def test_chunk_results_are_kept_once_and_counters_do_not_inflate(

@@ -474,6 +474,8 @@ async def test_an_answer_invalid_twice_fails_the_job_for_good(
     assert [e.reply for e in requests_for(llm, 1)] == ["invalid", "invalid"]
     assert len(llm.script) == 0
     assert job["allowed_actions"] == ["retry"]
+    # The two answers it could not keep were paid for, and count.
+    assert_tokens_match_the_fake(job, llm)
     await no_secrets(job["id"])
 
 
@@ -560,6 +562,7 @@ async def test_a_refusal_fails_the_job_at_once_with_the_models_words(
     # Asking again would get the same answer: one request, no repair, no retry.
     assert [e.reply for e in requests_for(llm, 1)] == ["refused"]
     assert not [e for e in await events_of(api, job["id"]) if e["kind"] == "retrying"]
+    assert_tokens_match_the_fake(job, llm)
     await no_secrets(job["id"])
 
 
