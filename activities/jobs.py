@@ -226,5 +226,6 @@ class JobActivities:
                 error=error,
                 priority=state.priority,
                 origin=f"{info.workflow_run_id}/{info.activity_id}",
+                retried=info.attempt > 1,
             )
         return job is not None

@@ -233,6 +233,7 @@ async def record_state(
     attempt: int | None = None,
     priority: int | None = None,
     origin: str | None = None,
+    retried: bool = False,
 ) -> Job | None:
     """Move the job projection to a new status/stage and log the event; None if not allowed.
 
@@ -240,12 +241,12 @@ async def record_state(
     that finished after a cancel cannot resurrect it. Leaving `retrying` clears the retry's
     attempt and error; entering the parsing stage or resuming restarts the pace measurement.
     A change whose `origin` is already recorded was made by an earlier attempt of the same
-    activity and is not made again.
+    activity and is not made again (looked up only when `retried`: a first attempt has none).
     """
     job = await get_for_update(session, Job, job_id)
     if job is None:
         return None
-    if origin is not None and await recorded(session, job_id=job_id, origin=origin):
+    if origin is not None and retried and await recorded(session, job_id=job_id, origin=origin):
         return job
     current = JobStatus(job.status)
     if status == JobStatus.CANCELLED and job.play_id is not None and not current.is_final:
