@@ -181,14 +181,18 @@ class JobActivities:
                 event="stage",
                 detail={"stage": "saving"},
             )
+        items = [item for act in playbook.acts for scene in act.scenes for item in scene.items]
+        lines = sum(1 for item in items if item.type == "line")
         async with self._sessions.begin() as session:
             play = await plays_repo.save_playbook(
                 session, job_id=job.id, tenant_id=job.tenant_id, playbook=playbook
             )
             saved = await self._job(session, ref.job_id)
             saved.play_id = play.id
-        items = [item for act in playbook.acts for scene in act.scenes for item in scene.items]
-        lines = sum(1 for item in items if item.type == "line")
+            # The chunks' running count adds up a speech split across two chunks twice; the
+            # job now reports the play's own number, as its `completed` event does (a later
+            # recount, refresh_counters, keeps it).
+            saved.lines_found = lines
         return AssembleResult(
             job_id=job.id,
             play_id=play.id,

@@ -22,6 +22,7 @@ from playparse.db.models import (
     ChunkResult,
     Document,
     Job,
+    Line,
     LlmCache,
     ProviderHealth,
     utcnow,
@@ -131,7 +132,12 @@ async def finished_chunk_indexes(session: AsyncSession, *, job_id: str) -> list[
 
 
 async def refresh_counters(session: AsyncSession, *, job_id: str) -> None:
-    """Recompute the job's counters from all its stored results (a run's start, old rows)."""
+    """Recompute the job's counters from all its stored results (a run's start, old rows).
+
+    Once the job has a play, `lines_found` is the play's number of lines (see `play_lines`):
+    the chunks' own counts are only an estimate, counting a speech split across two chunks
+    in both.
+    """
     done, lines, chars, input_tokens, output_tokens, cost, cached = (
         await session.execute(
             select(
@@ -150,6 +156,9 @@ async def refresh_counters(session: AsyncSession, *, job_id: str) -> None:
         select(ChunkResult.speakers).where(ChunkResult.job_id == job_id)
     ):
         speakers.update(label_key(label) for label in labels or ())
+    play_id = await session.scalar(select(Job.play_id).where(Job.id == job_id))
+    if play_id is not None:
+        lines = await play_lines(session, play_id=play_id)
     await session.execute(
         update(Job)
         .where(Job.id == job_id)
@@ -167,6 +176,14 @@ async def refresh_counters(session: AsyncSession, *, job_id: str) -> None:
             updated_at=utcnow(),
         )
     )
+
+
+async def play_lines(session: AsyncSession, *, play_id: str) -> int:
+    """The spoken lines of a saved play: what its job's `lines_found` says once assembled."""
+    count = await session.scalar(
+        select(func.count(Line.id)).where(Line.play_id == play_id, Line.kind == "line")
+    )
+    return int(count or 0)
 
 
 async def chunk_results(session: AsyncSession, *, job_id: str) -> list[ChunkResult]:

@@ -18,6 +18,7 @@ from activities.jobs import JobActivities
 from activities.types import JobRef, ParseChunkInput, RecordStateInput
 from playparse.assemble import parse_text
 from playparse.config import Settings
+from playparse.db import chunks as chunks_repo
 from playparse.db import jobs as repo
 from playparse.db import plays as plays_repo
 from playparse.db.models import ChunkResult
@@ -65,6 +66,39 @@ async def test_a_play_is_parsed_chunk_by_chunk_into_a_saved_playbook(
     # Document text and parse output never travel through Temporal payloads.
     history = await handle.fetch_history()
     assert "Klagen, nichts als Klagen" not in history.to_json()
+
+
+async def test_a_completed_job_counts_the_lines_of_its_playbook(
+    temporal: Client,
+    worker: Worker,
+    task_queue: str,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # Small chunks split many speeches: each part counts as a line in its chunk's result.
+    job = await create_job(sessions, EXAMPLE.read_bytes(), chunk_size=200)
+    result = await (await start_job(temporal, task_queue, job)).result()
+
+    async with sessions() as session:
+        stored = await repo.get_job(session, job_id=job.id)
+        (completed,), _ = await repo.latest_events(session, job_id=job.id, limit=1)
+        play = await plays_repo.play_for_job(session, job_id=job.id)
+        assert play is not None
+        playbook = await plays_repo.load_playbook(session, play=play)
+        per_chunk = await session.scalar(
+            select(func.sum(ChunkResult.lines)).where(ChunkResult.job_id == job.id)
+        )
+    items = [item for act in playbook.acts for scene in act.scenes for item in scene.items]
+    lines = sum(1 for item in items if item.type == "line")
+    assert per_chunk is not None and per_chunk > lines
+    assert stored is not None and completed.kind == "completed"
+    assert stored.lines_found == result.lines == completed.detail["lines"] == lines
+
+    # A later recount of the job's counters (a run's start) keeps the play's figure.
+    async with sessions.begin() as session:
+        await chunks_repo.refresh_counters(session, job_id=job.id)
+    async with sessions() as session:
+        recounted = await repo.get_job(session, job_id=job.id)
+    assert recounted is not None and recounted.lines_found == lines
 
 
 async def test_a_file_without_text_fails_at_once_with_a_readable_reason(
