@@ -28,9 +28,26 @@ from playparse.config import Settings
 
 log = logging.getLogger("playparse.schedules")
 
+# The retention schedule of the default deployment (task queue `playparse`). A schedule's runs
+# take its id as their workflow id, plus the time the schedule started each.
 RETENTION_SCHEDULE_ID = "playparse-retention"
-# Each run's workflow id is this plus the time the schedule started it.
-RETENTION_WORKFLOW_ID = "playparse-retention"
+DEFAULT_TASK_QUEUE: str = Settings.model_fields["task_queue"].default
+
+
+def retention_schedule_id(task_queue: str) -> str:
+    """The retention schedule of the deployment serving `task_queue`.
+
+    Deployments that share a Temporal namespace tell each other apart by their task queues, so
+    the id names it: with one id for all, every worker's start would take the schedule over
+    and point it at its own task queue and database, leaving the other deployment's jobs
+    unpurged. The default task queue keeps the id the schedule always had, so workers of an
+    existing deployment update the schedule they created instead of leaving it behind,
+    running beside a new one. The runs' workflow ids are this id too: schedules with the
+    same interval start their runs at the same times, and two runs with one id would collide.
+    """
+    if task_queue == DEFAULT_TASK_QUEUE:
+        return RETENTION_SCHEDULE_ID
+    return f"{RETENTION_SCHEDULE_ID}-{task_queue}"
 
 
 def retention_schedule(settings: Settings) -> Schedule:
@@ -50,7 +67,7 @@ def retention_schedule(settings: Settings) -> Schedule:
                 retention_days=settings.retention_days,
                 delete_plays=settings.retention_delete_plays,
             ),
-            id=RETENTION_WORKFLOW_ID,
+            id=retention_schedule_id(settings.task_queue),
             task_queue=settings.task_queue,
         ),
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
@@ -68,19 +85,20 @@ async def ensure_retention_schedule(client: Client, settings: Settings) -> Sched
     schedule paused from the Temporal UI or CLI stays paused.
     """
     schedule = retention_schedule(settings)
+    schedule_id = retention_schedule_id(settings.task_queue)
     try:
-        handle = await client.create_schedule(RETENTION_SCHEDULE_ID, schedule)
+        handle = await client.create_schedule(schedule_id, schedule)
     except ScheduleAlreadyRunningError:
-        handle = client.get_schedule_handle(RETENTION_SCHEDULE_ID)
+        handle = client.get_schedule_handle(schedule_id)
 
         def keep_state(current: ScheduleUpdateInput) -> ScheduleUpdate:
             state = current.description.schedule.state
             return ScheduleUpdate(schedule=dataclasses.replace(schedule, state=state))
 
         await handle.update(keep_state)
-        log.info("retention schedule %s updated", RETENTION_SCHEDULE_ID)
+        log.info("retention schedule %s updated", schedule_id)
     else:
-        log.info("retention schedule %s created", RETENTION_SCHEDULE_ID)
+        log.info("retention schedule %s created", schedule_id)
     return handle
 
 

@@ -49,6 +49,7 @@ from playparse.db.models import (
 from playparse.schedules import (
     RETENTION_SCHEDULE_ID,
     ensure_retention_schedule,
+    retention_schedule_id,
     set_namespace_retention,
 )
 from tests.helpers import EXAMPLE, create_job, start_job
@@ -225,8 +226,9 @@ async def test_the_schedule_is_kept_once_and_runs_retention(
         twice_a_day = daily.model_copy(update={"retention_every_hours": 12})
         handle = await ensure_retention_schedule(temporal, twice_a_day)
 
+        schedule_id = retention_schedule_id(task_queue)
         described = await handle.describe()
-        assert described.id == RETENTION_SCHEDULE_ID
+        assert described.id == schedule_id
         assert [each.every for each in described.schedule.spec.intervals] == [timedelta(hours=12)]
         assert described.schedule.policy.overlap == ScheduleOverlapPolicy.SKIP
         assert described.schedule.state.paused
@@ -235,10 +237,10 @@ async def test_the_schedule_is_kept_once_and_runs_retention(
         assert (action.workflow, action.task_queue) == ("RetentionWorkflow", task_queue)
         for _ in range(100):
             listed = [s.id async for s in await temporal.list_schedules()]
-            if RETENTION_SCHEDULE_ID in listed:
+            if schedule_id in listed:
                 break
             await asyncio.sleep(0.1)
-        assert listed.count(RETENTION_SCHEDULE_ID) == 1
+        assert listed.count(schedule_id) == 1
 
         await handle.unpause()
         await handle.trigger()
@@ -250,6 +252,33 @@ async def test_the_schedule_is_kept_once_and_runs_retention(
     assert result.jobs == 1
     async with sessions() as session:
         assert await repo.get_job(session, job_id=job.id) is None
+
+
+def test_the_default_deployment_keeps_its_schedule_id() -> None:
+    assert retention_schedule_id(Settings().task_queue) == RETENTION_SCHEDULE_ID
+    assert retention_schedule_id("playparse-eu") == "playparse-retention-playparse-eu"
+
+
+async def test_deployments_sharing_a_namespace_keep_a_schedule_each(
+    temporal: Client, settings: Settings
+) -> None:
+    first = settings.model_copy(update={"task_queue": f"first-{uuid.uuid4().hex[:8]}"})
+    second = settings.model_copy(update={"task_queue": f"second-{uuid.uuid4().hex[:8]}"})
+    handles = [await ensure_retention_schedule(temporal, first)]
+    try:
+        handles.append(await ensure_retention_schedule(temporal, second))
+        # The second deployment's start leaves the first one's schedule as it was.
+        for handle, deployment in zip(handles, (first, second), strict=True):
+            described = await handle.describe()
+            assert described.id == retention_schedule_id(deployment.task_queue)
+            action = described.schedule.action
+            assert isinstance(action, ScheduleActionStartWorkflow)
+            assert action.task_queue == deployment.task_queue
+            assert action.id == described.id
+        assert handles[0].id != handles[1].id
+    finally:
+        for handle in handles:
+            await handle.delete()
 
 
 async def test_the_namespace_keeps_closed_workflows_as_long_as_the_jobs(
