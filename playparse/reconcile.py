@@ -3,8 +3,9 @@
 A workflow terminated or reset from the Temporal Web UI or CLI runs none of the workflow's
 code, so nothing records the change. The reconciler compares the two now and then and writes
 down what really happened: a terminated or timed-out workflow fails its job ("terminated in
-Temporal"); a job whose workflow runs again after a reset goes back to `queued`, so the new run
-can record its progress.
+Temporal"); a failed or cancelled job whose workflow runs again after a reset goes back to
+`running` (through `queued`, with a `reset` event), so the new run can record its progress, or
+to `completed` when that run has already saved its play and closed.
 """
 
 from __future__ import annotations
