@@ -18,7 +18,16 @@ from typing import Any, Literal
 from bench.fake_llm_wire import Protocol
 
 Kind = Literal[
-    "ok", "status", "hang", "malformed", "invalid", "truncated", "raw", "refused", "empty"
+    "ok",
+    "status",
+    "hang",
+    "malformed",
+    "invalid",
+    "truncated",
+    "raw",
+    "refused",
+    "empty",
+    "filtered",
 ]
 # A marker the document must contain, or any test on the request.
 When = str | Callable[["Exchange"], bool] | None
@@ -31,7 +40,8 @@ class Reply:
     kind: Kind
     status: int = 200
     retry_after: float | None = None
-    # status on OpenAI: the error's `code` (e.g. "insufficient_quota") instead of the usual one.
+    # status: the error's code (OpenAI's `code`, e.g. "insufficient_quota"; Anthropic's
+    # `details.error_code`, e.g. "enforced_spend_limit_reached").
     error_code: str | None = None
     # hang: how long before it answers after all (the client should have given up by then).
     seconds: float = 3600.0
@@ -112,6 +122,12 @@ def refused(**options: Any) -> Reply:
 def empty(**options: Any) -> Reply:
     """A well-formed answer that records nothing (no title, author, cast or items)."""
     return Reply("empty", **options)
+
+
+def filtered(**options: Any) -> Reply:
+    """OpenAI's content filter stops the answer: finish_reason "content_filter" with the
+    first half of the JSON (Anthropic has no such stop; it answers as for `ok`)."""
+    return Reply("filtered", **options)
 
 
 def raw(code: int, body: str, content_type: str = "text/html", **options: Any) -> Reply:

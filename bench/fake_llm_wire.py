@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -49,6 +50,18 @@ _NOT_JSON = "Here is the structure of the chunk:\n"
 
 class BadRequest(Exception):
     """A request the real API would reject with 400."""
+
+
+# Models whose documented request rules the fake enforces, so that a request the real API
+# refuses for that model is refused here too. OpenAI's reasoning models take no temperature
+# but the default 1, and no max_tokens (max_completion_tokens instead). Claude models that
+# always think refuse a forced tool choice; those from before structured outputs (Claude 4.5)
+# refuse output_config.format.
+_OPENAI_REASONING = re.compile(r"^(o\d|gpt-5|gpt-6)")
+_CLAUDE_ALWAYS_THINKING = re.compile(r"^claude-((opus|sonnet)-5-5|fable|mythos)")
+_CLAUDE_BEFORE_STRUCTURED_OUTPUTS = re.compile(
+    r"^claude-(3|2|instant|(opus|sonnet)-4(-[01])?(-\d{8})?$)"
+)
 
 
 @dataclass(frozen=True)
@@ -107,10 +120,12 @@ def read_request(protocol: Protocol, body: Any) -> Prompt:
             raise BadRequest("max_tokens: field required")
         tool, forced = _anthropic_tool(body)
         schema = _anthropic_schema(body, tool)
+        _check_anthropic_model(model, body, forced)
     else:
         max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
         tool, forced = _openai_tool(body)
         schema = _openai_schema(body, tool)
+        _check_openai_model(model, body)
     document, context = _document(user_texts)
     return Prompt(
         model=model,
@@ -122,6 +137,38 @@ def read_request(protocol: Protocol, body: Any) -> Prompt:
         max_tokens=max_tokens if isinstance(max_tokens, int) else None,
         schema=schema,
     )
+
+
+def _check_anthropic_model(model: str, body: dict[str, Any], forced: bool) -> None:
+    if forced and _CLAUDE_ALWAYS_THINKING.match(model):
+        raise BadRequest(
+            f"tool_choice: forcing a tool is not supported with {model}; use tool_choice "
+            "auto or output_config.format"
+        )
+    if _output_format(body) is not None and _CLAUDE_BEFORE_STRUCTURED_OUTPUTS.match(model):
+        raise BadRequest(f"output_config.format: structured outputs are not supported by {model}")
+
+
+def _check_openai_model(model: str, body: dict[str, Any]) -> None:
+    if not _OPENAI_REASONING.match(model):
+        return
+    if "max_tokens" in body:
+        raise BadRequest(
+            "Unsupported parameter: 'max_tokens' is not supported with this model. "
+            "Use 'max_completion_tokens' instead."
+        )
+    if body.get("temperature", 1) != 1:
+        raise BadRequest(
+            f"Unsupported value: 'temperature' does not support {body['temperature']} with "
+            "this model. Only the default (1) value is supported."
+        )
+
+
+def _output_format(body: dict[str, Any]) -> dict[str, Any] | None:
+    """Anthropic's structured-output format (output_config.format), if the request has one."""
+    config = body.get("output_config")
+    fmt = config.get("format") if isinstance(config, dict) else None
+    return fmt if isinstance(fmt, dict) and fmt.get("type") == "json_schema" else None
 
 
 def _content_text(content: Any) -> str:
@@ -168,6 +215,9 @@ def _openai_tool(body: dict[str, Any]) -> tuple[str | None, bool]:
 
 
 def _anthropic_schema(body: dict[str, Any], tool: str | None) -> dict[str, Any] | None:
+    if tool is None:
+        schema = (_output_format(body) or {}).get("schema")
+        return schema if isinstance(schema, dict) else None
     for each in body.get("tools") or []:
         if isinstance(each, dict) and each.get("name") == tool:
             schema = each.get("input_schema")
@@ -282,7 +332,7 @@ def compose(
     ok: the answer; invalid: the answer with an item of type "song" first; malformed: prose
     and the answer without its closing brace; truncated: stopped by max_tokens (see
     bench.fake_llm_script.truncated); refused: the model declines; empty: an answer that
-    records nothing.
+    records nothing; filtered: OpenAI's content filter cut the answer.
     """
     if kind == "refused":
         return _refusal(protocol, prompt, ids)
@@ -300,8 +350,8 @@ def compose(
     full = json.dumps(output, ensure_ascii=False)
     half, not_json = full[: len(full) // 2], _NOT_JSON + full[:-1]
     if protocol == "openai":
-        content = {"malformed": not_json, "truncated": half}.get(kind, full)
-        finish = "length" if kind == "truncated" else "stop"
+        content = {"malformed": not_json, "truncated": half, "filtered": half}.get(kind, full)
+        finish = {"truncated": "length", "filtered": "content_filter"}.get(kind, "stop")
         used = _used(prompt, finish == "length", content)
         return _openai_completion(ids, prompt, content, finish, used), used
     stop = "tool_use" if prompt.tool else "end_turn"
@@ -426,7 +476,11 @@ def error(
         headers["retry-after-ms"] = str(math.ceil(retry_after * 1000))
     if protocol == "anthropic":
         kind = _ANTHROPIC_ERRORS.get(status, "api_error")
-        body = {"type": "error", "error": {"type": kind, "message": message}}
+        detail: dict[str, Any] = {"type": kind, "message": message}
+        if error_code is not None:
+            # Where the API names the cause (a spend limit, say) and the SDK reads error_code.
+            detail["details"] = {"error_code": error_code}
+        body = {"type": "error", "error": detail}
         return {**body, "request_id": f"req_{ids}"}, headers
     kind, code = _OPENAI_ERRORS.get(status, ("server_error", None))
     code = error_code or code

@@ -1,4 +1,10 @@
-"""Anthropic Messages with a forced tool whose input schema is the chunk schema.
+"""Anthropic Messages with structured outputs: the answer is JSON in the chunk schema.
+
+Claude models from Claude 4.5 on take the schema as `output_config.format` and answer with
+JSON text that follows it. Models that always think (Sonnet 5.5, Opus 5.5 and after) refuse a
+forced tool choice with a 400, so that is the way for every model but the older ones that
+predate structured outputs (Claude 3, Opus 4 and 4.1, Sonnet 4), which refuse the format and
+instead get a forced tool whose input schema is the chunk schema.
 
 API version 2026-10-21, which the SDK sends, accepts no sampling parameters (temperature,
 top_p, top_k): the request leaves them out. The SDK's own retries are off: every attempt is a
@@ -8,6 +14,7 @@ default httpx transport: about a third less CPU per request (bench/provider_cpu.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import anthropic
@@ -23,6 +30,14 @@ from playparse.llm.prompt import (
 from playparse.llm.structured import Answer, Endpoint, StructuredProvider
 from playparse.schema import ChunkContext
 
+# Models from before structured outputs: their ids (aliases and dated snapshots alike).
+_BEFORE_STRUCTURED_OUTPUTS = re.compile(r"^claude-(3|2|instant|(opus|sonnet)-4(-[01])?(-\d{8})?$)")
+
+
+def uses_tool(model: str) -> bool:
+    """Whether `model` gets the forced tool instead of `output_config.format`."""
+    return _BEFORE_STRUCTURED_OUTPUTS.match(model) is not None
+
 
 class AnthropicProvider(StructuredProvider):
     name = "anthropic"
@@ -36,11 +51,13 @@ class AnthropicProvider(StructuredProvider):
             timeout=endpoint.timeout_s,
             http_client=anthropic.DefaultAioHttpClient(),
         )
+        schema = output_schema()
         self._tool: Any = {
             "name": TOOL_NAME,
             "description": "Record the structure of one chunk of a play.",
-            "input_schema": output_schema(),
+            "input_schema": schema,
         }
+        self._format: Any = {"format": {"type": "json_schema", "schema": schema}}
 
     async def aclose(self) -> None:
         await self._client.close()
@@ -53,52 +70,54 @@ class AnthropicProvider(StructuredProvider):
         *,
         repair: tuple[Answer, str] | None,
     ) -> Answer:
+        tool = uses_tool(model)
         messages: list[Any] = [{"role": "user", "content": user_message(text, context)}]
         if repair is not None:
-            previous, fault = repair
-            tool_use = previous.transcript
-            if tool_use is not None:
-                messages += [
-                    {"role": "assistant", "content": [tool_use]},
-                    {
-                        "role": "user",
-                        "content": [
-                            {
-                                "type": "tool_result",
-                                "tool_use_id": tool_use["id"],
-                                "is_error": True,
-                                "content": repair_message(fault),
-                            }
-                        ],
-                    },
-                ]
-            else:
-                messages.append({"role": "user", "content": repair_message(fault)})
+            messages += _repair_turns(*repair)
+        options: dict[str, Any] = (
+            {
+                "tools": [self._tool],
+                # One call of the tool: a second one would hold part of the chunk.
+                "tool_choice": {
+                    "type": "tool",
+                    "name": TOOL_NAME,
+                    "disable_parallel_tool_use": True,
+                },
+            }
+            if tool
+            else {"output_config": self._format}
+        )
         try:
             response = await self._client.messages.create(
                 model=model,
                 max_tokens=self.max_output_tokens,
                 system=SYSTEM_PROMPT,
                 messages=messages,
-                tools=[self._tool],
-                tool_choice={"type": "tool", "name": TOOL_NAME},
+                **options,
             )
         except anthropic.AnthropicError as error:
             raise classify(self.name, error) from None
-        block = next(
-            (b for b in response.content if b.type == "tool_use" and b.name == TOOL_NAME), None
-        )
-        transcript = (
-            {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
-            if block is not None
-            else None
-        )
+        words = " ".join(b.text for b in response.content if b.type == "text")
+        output: str | dict[str, Any] | None
+        if tool:
+            block = next(
+                (b for b in response.content if b.type == "tool_use" and b.name == TOOL_NAME),
+                None,
+            )
+            output = block.input if block is not None else None  # type: ignore[assignment]
+            transcript: dict[str, Any] | None = (
+                {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
+                if block is not None
+                else None
+            )
+        else:
+            output = words or None
+            transcript = {"type": "text", "text": words} if words else None
         refusal = None
         if response.stop_reason == "refusal":
-            words = [b.text for b in response.content if b.type == "text"]
-            refusal = " ".join(words) or "stopped with stop_reason refusal"
+            refusal = words or "stopped with stop_reason refusal"
         return Answer(
-            output=block.input if block is not None else None,  # type: ignore[arg-type]
+            output=output,
             # Cut off by the output limit, or by the context window the output ran into.
             truncated=response.stop_reason in ("max_tokens", "model_context_window_exceeded"),
             input_tokens=response.usage.input_tokens,
@@ -106,3 +125,23 @@ class AnthropicProvider(StructuredProvider):
             transcript=transcript,
             refusal=refusal,
         )
+
+
+def _repair_turns(previous: Answer, fault: str) -> list[Any]:
+    """The model's previous answer and what was wrong with it, as the next two turns."""
+    answer = previous.transcript
+    if answer is None:
+        return [{"role": "user", "content": repair_message(fault)}]
+    if answer.get("type") == "tool_use":
+        reply: Any = {
+            "type": "tool_result",
+            "tool_use_id": answer["id"],
+            "is_error": True,
+            "content": repair_message(fault),
+        }
+    else:
+        reply = {"type": "text", "text": repair_message(fault)}
+    return [
+        {"role": "assistant", "content": [answer]},
+        {"role": "user", "content": [reply]},
+    ]

@@ -3,7 +3,8 @@
 Rate limits (429), overload (529), server errors (5xx), timeouts and dropped connections are
 retryable, and the provider's Retry-After sets the next attempt's delay. A bad request, bad
 credentials, a forbidden or unknown model (400, 401, 403, 404, 422) and an account out of
-credit (OpenAI's 429 `insufficient_quota`) fail the job with a readable reason. Messages name
+credit (OpenAI's 429 `insufficient_quota`, Anthropic's spend limits) fail the job with a
+readable reason. Messages name
 the provider and the HTTP status, never a key or the document.
 """
 
@@ -92,6 +93,25 @@ def _refused_or_dropped(error: BaseException) -> bool:
     return False
 
 
+# Anthropic's codes (error.details.error_code) for a 429 that lasts until someone raises a
+# spend limit; its ramp_limit_exceeded is an ordinary rate limit and passes.
+_ANTHROPIC_SPEND_LIMITS = frozenset(
+    {
+        "enforced_spend_limit_reached",
+        "contract_spend_limit_reached",
+        "linked_organization_spend_limit_reached",
+    }
+)
+
+
+def _out_of_credit(error: Exception) -> bool:
+    if isinstance(error, openai.APIStatusError):
+        return error.code == "insufficient_quota"
+    if isinstance(error, anthropic.APIStatusError):
+        return error.error_code in _ANTHROPIC_SPEND_LIMITS
+    return False
+
+
 def classify(provider: str, error: Exception) -> ProviderError:
     """The ProviderError for an exception raised by the anthropic or openai SDK."""
     timed_out = isinstance(error, anthropic.APITimeoutError | openai.APITimeoutError)
@@ -102,10 +122,11 @@ def classify(provider: str, error: Exception) -> ProviderError:
         return ProviderError(
             f"{provider}: the connection failed", retryable=True, type="ConnectionFailed"
         )
-    if isinstance(error, openai.APIStatusError) and error.code == "insufficient_quota":
-        # A 429 that no wait cures: the account has run out of credit.
+    if _out_of_credit(error):
+        # A 429 that no wait cures: the account has run out of credit or hit its spend limit.
         return ProviderError(
-            f"{provider}: HTTP 429: the provider account has no credit left",
+            f"{provider}: HTTP 429: the provider account has no credit left "
+            "or has reached its spend limit",
             retryable=False,
             type="QuotaExhausted",
         )

@@ -13,6 +13,7 @@ base URL, timeouts, errors and the typed `ChatCompletion` answer are the SDK's e
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import openai
@@ -29,6 +30,11 @@ from playparse.llm.prompt import (
 )
 from playparse.llm.structured import Answer, Endpoint, StructuredProvider
 from playparse.schema import ChunkContext
+
+# Models that take a temperature: GPT-4 and GPT-3.5. OpenAI's reasoning models (o1, o3,
+# o4-mini, gpt-5 and later) refuse any value but their default with a 400, so for every other
+# model the request leaves it out (an OpenAI-compatible server then uses its own default).
+_TAKES_TEMPERATURE = re.compile(r"^(gpt-4|gpt-3\.5|chatgpt-4o)")
 
 
 class OpenAIProvider(StructuredProvider):
@@ -69,28 +75,34 @@ class OpenAIProvider(StructuredProvider):
                 {"role": "assistant", "content": previous.transcript or ""},
                 {"role": "user", "content": repair_message(fault)},
             ]
+        body: dict[str, Any] = {
+            "model": model,
+            "messages": messages,
+            "max_completion_tokens": self.max_output_tokens,
+            "response_format": self._format,
+        }
+        if _TAKES_TEMPERATURE.match(model):
+            body["temperature"] = TEMPERATURE
         try:
             response = await self._client.post(
-                "/chat/completions",
-                body={
-                    "model": model,
-                    "messages": messages,
-                    "temperature": TEMPERATURE,
-                    "max_completion_tokens": self.max_output_tokens,
-                    "response_format": self._format,
-                },
-                cast_to=ChatCompletion,
+                "/chat/completions", body=body, cast_to=ChatCompletion
             )
         except openai.OpenAIError as error:
             raise classify(self.name, error) from None
         choice = response.choices[0] if response.choices else None
         content = choice.message.content if choice is not None else None
+        finish = choice.finish_reason if choice is not None else None
         usage = response.usage
         return Answer(
             output=content,
-            truncated=choice is not None and choice.finish_reason == "length",
+            truncated=finish == "length",
             input_tokens=usage.prompt_tokens if usage else 0,
             output_tokens=usage.completion_tokens if usage else 0,
             transcript=content,
             refusal=choice.message.refusal if choice is not None else None,
+            withheld=(
+                "the provider's content filter withheld the answer to this chunk"
+                if finish == "content_filter"
+                else None
+            ),
         )

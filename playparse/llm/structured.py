@@ -3,7 +3,8 @@
 A vendor subclass only knows how to put one question to its API (`_ask`); this class decides
 what to do with the answer:
 - a valid answer is the chunk's parse;
-- a refusal fails the chunk for good, with the model's words;
+- a refusal fails the chunk for good, with the model's words, and so does an answer the
+  provider's content filter withheld;
 - an answer that does not match the schema, or records nothing of a chunk with text, gets one
   repair attempt (the model is shown the
   validation error), and a second invalid answer fails the chunk for good with that error;
@@ -45,6 +46,8 @@ class Answer:
     transcript: Any = None
     # The model's own words when it declined to answer.
     refusal: str | None = None
+    # Why the provider withheld the answer (a content filter), when it did.
+    withheld: str | None = None
 
 
 @dataclass
@@ -123,6 +126,11 @@ class StructuredProvider:
         answer that records nothing of a chunk with text would drop that text from the play
         (and be cached as the chunk's answer), so it is treated like any other invalid one.
         """
+        if answer.withheld:
+            # The provider's filter, not the schema: the same text would be withheld again.
+            raise ProviderError(
+                f"{self.name}: {answer.withheld}", retryable=False, type="ContentFiltered"
+            )
         if answer.refusal:
             words = " ".join(answer.refusal.split())
             raise ProviderError(

@@ -384,3 +384,82 @@ async def test_the_command_line_serves_and_takes_orders_over_http() -> None:
     finally:
         process.terminate()
         assert await asyncio.wait_for(process.wait(), 10) == 0
+
+
+# --- what the real APIs refuse for a model -------------------------------------------------------
+
+
+async def test_anthropic_answers_structured_outputs_with_json_text(
+    fake: FakeLLM, claude: anthropic.AsyncAnthropic
+) -> None:
+    message = await claude.messages.create(
+        model="claude-sonnet-5-5",
+        max_tokens=4096,
+        system=SYSTEM_PROMPT,
+        messages=[{"role": "user", "content": user_message(TEXT, CONTEXT)}],
+        output_config={"format": {"type": "json_schema", "schema": output_schema()}},
+    )
+
+    assert message.stop_reason == "end_turn"
+    [block] = message.content
+    assert block.type == "text"
+    assert items_of(ChunkOutput.model_validate_json(block.text)) == expected_items()
+
+
+@pytest.mark.parametrize(
+    ("model", "options", "fragment"),
+    [
+        (
+            "claude-sonnet-5-5",
+            {
+                "tools": [{"name": TOOL_NAME, "input_schema": output_schema()}],
+                "tool_choice": {"type": "tool", "name": TOOL_NAME},
+            },
+            "forcing a tool is not supported",
+        ),
+        (
+            "claude-opus-4-1-20250805",
+            {"output_config": {"format": {"type": "json_schema", "schema": output_schema()}}},
+            "structured outputs are not supported",
+        ),
+    ],
+)
+async def test_anthropic_refuses_what_the_model_does_not_take(
+    claude: anthropic.AsyncAnthropic, model: str, options: dict[str, Any], fragment: str
+) -> None:
+    with pytest.raises(anthropic.BadRequestError, match=fragment):
+        await claude.messages.create(
+            model=model,
+            max_tokens=100,
+            messages=[{"role": "user", "content": user_message(TEXT, CONTEXT)}],
+            **options,
+        )
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [({"temperature": 0.0}, "'temperature' does not support"), ({"max_tokens": 100}, "max_tokens")],
+)
+async def test_openai_reasoning_models_refuse_a_temperature_and_max_tokens(
+    gpt: openai.AsyncOpenAI, options: dict[str, Any], fragment: str
+) -> None:
+    with pytest.raises(openai.BadRequestError, match=fragment):
+        await gpt.chat.completions.create(
+            model="gpt-5",
+            messages=[{"role": "user", "content": user_message(TEXT, CONTEXT)}],
+            **options,
+        )
+    # Without them the same request is answered.
+    response = await gpt.chat.completions.create(
+        model="gpt-5", messages=[{"role": "user", "content": user_message(TEXT, CONTEXT)}]
+    )
+    assert response.choices[0].finish_reason == "stop"
+
+
+async def test_an_anthropic_error_code_reaches_the_sdk(
+    fake: FakeLLM, claude: anthropic.AsyncAnthropic
+) -> None:
+    fake.add(status(429, error_code="enforced_spend_limit_reached"))
+    with pytest.raises(anthropic.RateLimitError) as raised:
+        await ask_anthropic(claude)
+    assert raised.value.error_code == "enforced_spend_limit_reached"

@@ -84,7 +84,9 @@ def test_a_valid_answer_becomes_a_chunk_parse() -> None:
     ("raw", "fragment"),
     [
         ("not json at all", "answer"),
-        ('{"items": []}', "title"),
+        ('{"title": null, "cast": []}', "items"),
+        ('{"items": [{"type": "line", "speakers": ["A"]}]}', "items.0.text"),
+        ('{"items": [], "scenery": "a wood"}', "scenery"),
         (
             json.dumps(
                 {
@@ -109,6 +111,14 @@ def test_an_invalid_answer_is_refused_with_a_reason(raw: str | None, fragment: s
     with pytest.raises(InvalidOutput) as raised:
         read_output(raw)
     assert fragment in raised.value.message
+
+
+def test_an_answer_that_leaves_out_empty_fields_reads_them_as_empty() -> None:
+    # Older Claude models fill a tool's input without the schema's guarantee.
+    parse = read_output({"items": [{"type": "line", "text": "Hi.", "speakers": ["A"]}]})
+    assert parse.title is None and parse.author is None and parse.cast == []
+    assert parse.items[0].number is None and parse.items[0].setting is None
+    assert read_output({"items": [{"type": "direction", "text": "Exit."}]}).items[0].speakers == []
 
 
 class Scripted(StructuredProvider):

@@ -32,6 +32,7 @@ from bench.fake_llm import (
     Exchange,
     FakeLLM,
     empty,
+    filtered,
     hang,
     invalid,
     malformed,
@@ -206,8 +207,9 @@ def system_text(provider: str, exchange: Exchange) -> str:
 def answered_items(provider: str, exchange: Exchange) -> list[dict[str, Any]]:
     """The items of the answer the fake sent back."""
     if provider == "anthropic":
-        items: list[dict[str, Any]] = exchange.response["content"][0]["input"]["items"]
-        return items
+        [block] = exchange.response["content"]
+        answer = block["input"] if block["type"] == "tool_use" else json.loads(block["text"])
+        return list(answer["items"])
     return list(json.loads(exchange.response["choices"][0]["message"]["content"])["items"])
 
 
@@ -302,9 +304,11 @@ async def test_a_job_parses_every_chunk_with_one_structured_request(
             assert request.path == "/v1/messages"
             assert "anthropic-version" in request.headers
             assert "temperature" not in request.body
-            assert request.body["tool_choice"] == {"type": "tool", "name": TOOL_NAME}
-            [tool] = request.body["tools"]
-            assert (tool["name"], tool["input_schema"]) == (TOOL_NAME, output_schema())
+            # Claude 4.5 and later answer in the schema through structured outputs.
+            assert "tools" not in request.body and "tool_choice" not in request.body
+            assert request.body["output_config"] == {
+                "format": {"type": "json_schema", "schema": output_schema()}
+            }
 
     assert_tokens_match_the_fake(job, llm)
     expected = cost_usd(provider, MODELS[provider], job["input_tokens"], job["output_tokens"])
@@ -445,14 +449,31 @@ async def test_an_answer_off_the_schema_gets_one_repair_request(
     assert "did not match the required schema" in repair.raw
     if fault is invalid:
         assert "song" in repair.raw
-    if provider == "anthropic" and fault is invalid:
-        tool_use = repair.body["messages"][-2]["content"][0]
-        result = repair.body["messages"][-1]["content"][0]
-        assert (tool_use["type"], result["type"]) == ("tool_use", "tool_result")
-        assert result["tool_use_id"] == tool_use["id"] and result["is_error"] is True
+    if provider == "anthropic":
+        said = repair.body["messages"][-2]
+        told = repair.body["messages"][-1]
+        assert (said["role"], told["role"]) == ("assistant", "user")
+        assert said["content"] == [{"type": "text", "text": first.response["content"][0]["text"]}]
+        assert told["content"][0]["type"] == "text"
     assert not [e for e in await events_of(api, job["id"]) if e["kind"] == "retrying"]
     assert_tokens_match_the_fake(job, llm)
     await no_secrets(job["id"])
+
+
+async def test_a_tool_answer_off_the_schema_is_repaired_with_a_tool_result(
+    api: Api, worker: None, llm: FakeLLM
+) -> None:
+    llm.add(invalid(when=for_chunk(1)))
+    job = await finish(api, "anthropic", model="claude-opus-4-1")
+
+    assert job["status"] == "completed", job["error"]
+    first, repair = requests_for(llm, 1)
+    tool_use = repair.body["messages"][-2]["content"][0]
+    result = repair.body["messages"][-1]["content"][0]
+    assert (tool_use["type"], result["type"]) == ("tool_use", "tool_result")
+    assert tool_use["input"] == first.response["content"][0]["input"]
+    assert result["tool_use_id"] == tool_use["id"] and result["is_error"] is True
+    assert "items.0.type" in result["content"]
 
 
 @each_provider
@@ -593,10 +614,85 @@ async def test_an_openai_account_out_of_credit_fails_the_job_without_retrying(
     assert job["status"] == "failed"
     error = job["error"]
     assert (error["type"], error["retryable"]) == ("QuotaExhausted", False)
-    assert error["message"] == "chunk 0: openai: HTTP 429: the provider account has no credit left"
+    assert error["message"] == (
+        "chunk 0: openai: HTTP 429: the provider account has no credit left "
+        "or has reached its spend limit"
+    )
     assert len(llm.log) == 1
     assert not [e for e in await events_of(api, job["id"]) if e["kind"] == "retrying"]
     await no_secrets(job["id"])
+
+
+async def test_an_anthropic_spend_limit_fails_the_job_without_retrying(
+    api: Api, worker: None, llm: FakeLLM
+) -> None:
+    llm.add(status(429, error_code="enforced_spend_limit_reached", times=None))
+    job = await finish(api, "anthropic", concurrency=1)
+
+    assert job["status"] == "failed"
+    assert (job["error"]["type"], job["error"]["retryable"]) == ("QuotaExhausted", False)
+    assert "spend limit" in job["error"]["message"]
+    assert len(llm.log) == 1
+
+
+async def test_an_answer_withheld_by_the_content_filter_fails_the_chunk_for_good(
+    api: Api, worker: None, llm: FakeLLM
+) -> None:
+    llm.add(filtered(when=for_chunk(1)))
+    job = await finish(api, "openai")
+
+    assert job["status"] == "failed"
+    error = job["error"]
+    assert (error["type"], error["retryable"], error["chunk"]) == ("ContentFiltered", False, 1)
+    assert error["message"] == (
+        "chunk 1: openai: the provider's content filter withheld the answer to this chunk"
+    )
+    # Neither repaired nor retried, and never kept as the chunk's answer.
+    assert [e.reply for e in requests_for(llm, 1)] == ["filtered"]
+    assert_tokens_match_the_fake(job, llm)
+
+
+@pytest.mark.parametrize(
+    ("provider", "model", "shape"),
+    [
+        ("anthropic", "claude-sonnet-5-5", "format"),
+        ("anthropic", "claude-haiku-4-5-20251001", "format"),
+        ("anthropic", "claude-opus-4-1", "tool"),
+        ("anthropic", "claude-3-7-sonnet-20250219", "tool"),
+        ("openai", "gpt-5", "default temperature"),
+        ("openai", "o4-mini", "default temperature"),
+        ("openai", "gpt-4o", "temperature 0"),
+    ],
+)
+async def test_each_model_gets_a_request_its_api_accepts(
+    api: Api, worker: None, llm: FakeLLM, provider: str, model: str, shape: str
+) -> None:
+    # The fake refuses what the real APIs refuse for these models: a forced tool for Claude
+    # models that always think, structured outputs for Claude models before 4.5, a
+    # temperature other than 1 for OpenAI's reasoning models.
+    job = await finish(api, provider, model=model)
+
+    assert job["status"] == "completed", job["error"]
+    assert job["model"] == model
+    for request in llm.log:
+        assert request.status == 200, request.response
+        body = request.body
+        if shape == "format":
+            assert body["output_config"]["format"]["schema"] == output_schema()
+            assert "tools" not in body
+        elif shape == "tool":
+            assert "output_config" not in body
+            assert body["tool_choice"] == {
+                "type": "tool",
+                "name": TOOL_NAME,
+                "disable_parallel_tool_use": True,
+            }
+            [tool] = body["tools"]
+            assert (tool["name"], tool["input_schema"]) == (TOOL_NAME, output_schema())
+        elif shape == "default temperature":
+            assert "temperature" not in body and "max_tokens" not in body
+        else:
+            assert body["temperature"] == 0
 
 
 # --- the document is data ------------------------------------------------------------------------
