@@ -51,11 +51,15 @@ STEP_HEARTBEAT = timedelta(seconds=10)
 # within a second or two; the heartbeat timeout notices a worker that died mid-chunk.
 CHUNK_TIMEOUT = timedelta(minutes=10)
 CHUNK_HEARTBEAT = timedelta(seconds=10)
+# Provider overloads and rate-limit spells last minutes, not seconds: ten attempts 2 s apart,
+# doubling up to 2 min (or as the provider's Retry-After says), wait out about eight minutes
+# of them before a chunk fails its job. A provider resting after repeated failures (30 s,
+# doubling to 5 min) spends one attempt per rest.
 CHUNK_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=2),
-    maximum_attempts=6,
+    maximum_attempts=10,
     non_retryable_error_types=PERMANENT_ERRORS,
 )
 
