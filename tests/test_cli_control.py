@@ -323,6 +323,27 @@ async def test_jobs_says_where_the_next_page_starts(api: Api, worker: Worker) ->
     assert seen[:3] == ids[::-1]
 
 
+async def test_usage_errors_are_one_line_and_exit_2() -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    for args, says in (
+        (["priority", "job_1", "9"], "Invalid value for 'N'"),
+        (["priority", "job_1"], "Missing argument 'N'"),
+        (["parse", "/nonexistent"], "'/nonexistent' does not exist"),
+        (["jobs", "--limit", "many"], "Invalid value for '--limit'"),
+        (["result", "job_1", "-o", "yaml"], "Invalid value for '--output'"),
+        (["nosuch"], "No such command 'nosuch'"),
+    ):
+        done = await cli(nowhere, *args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert says in one_error_line(done), args
+        assert done.stdout == "", args
+    # Help is as it was: asked for, or for want of a command.
+    asked = await cli(nowhere, "priority", "--help")
+    assert asked.returncode == 0 and "Usage" in asked.stdout and asked.stderr == ""
+    bare = await cli(nowhere)
+    assert bare.returncode == 2 and "Usage" in bare.stdout and bare.stderr == ""
+
+
 class NotTheApi(http.server.BaseHTTPRequestHandler):
     """A web server that is not playparse: a proxy's error page, or a site's home page."""
 

@@ -5,23 +5,71 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from playparse.client import ApiError, PlayparseClient, Unreachable
 
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+class OneLineErrors(TyperGroup):
+    """The `playparse` group, whose own errors (usage errors above all) are one line on stderr.
+
+    Typer shows a usage error as the command's usage, a hint and the message in a box; this
+    runs the command the way Typer runs it without its standalone mode (which leaves errors
+    to the caller) and shows them as every other error of the CLI is shown, keeping their
+    exit codes (2 for a usage error).
+    """
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        try:
+            # Without standalone mode a command's typer.Exit comes back as its code, and a
+            # command that ends normally gives back its return value (None).
+            code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except typer.TyperException as error:
+            # `playparse` alone has already printed its help (no_args_is_help), as Typer does.
+            if type(error).__name__ != "NoArgsIsHelpError":
+                err.print(f"[red]error:[/red] {escape(_one_line(error))}")
+            sys.exit(error.exit_code)
+        except typer.Abort:
+            err.print("Aborted!", markup=False)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _one_line(error: typer.TyperException) -> str:
+    """The error's message on one line, with where to find the command's help."""
+    message = " ".join(error.format_message().split())
+    ctx = getattr(error, "ctx", None)
+    if ctx is not None and ctx.command.get_help_option(ctx) is not None:
+        message += f" (see {ctx.command_path} {ctx.help_option_names[0]})"
+    return message
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     help="Parse theatre plays into structured playbooks with durable jobs.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 FINAL = {"completed", "failed", "cancelled"}
