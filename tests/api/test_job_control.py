@@ -36,6 +36,7 @@ from tests.api.test_jobs_api import PROBLEM, submit, wait_until_final
 from tests.conftest import Api, free_port, served
 from tests.helpers import EXAMPLE, create_job
 from tests.processes import Processes
+from workflows import policies
 
 TEXT = EXAMPLE.read_text(encoding="utf-8")
 
@@ -349,8 +350,10 @@ async def test_a_retryable_failure_shows_retrying_then_recovers(
 async def test_exhausted_retries_fail_the_job_naming_the_chunk(
     api: Api, worker: Worker, provider: Instrumented
 ) -> None:
+    attempts = policies.CHUNK_RETRY.maximum_attempts
     provider.failures[1] = [
-        ProviderError("connection dropped", retryable=True, retry_after=0.05) for _ in range(10)
+        ProviderError("connection dropped", retryable=True, retry_after=0.05)
+        for _ in range(attempts + 1)
     ]
     job = (await submit(api, EXAMPLE.read_bytes(), name=EXAMPLE.name)).json()
     failed = await wait_until_final(api, job["id"])
@@ -359,7 +362,7 @@ async def test_exhausted_retries_fail_the_job_naming_the_chunk(
     assert failed["error"]["message"] == "chunk 1: connection dropped"
     # The fault itself was transient: retrying the job later may well succeed.
     assert failed["error"]["retryable"] is True
-    assert provider.calls[1] == 6  # the chunk retry policy's maximum attempts
+    assert provider.calls[1] == attempts
 
 
 async def test_retry_runs_the_job_again_reusing_every_finished_chunk(
