@@ -344,6 +344,13 @@ async def test_usage_errors_are_one_line_and_exit_2() -> None:
     assert bare.returncode == 2 and "Usage" in bare.stdout and bare.stderr == ""
 
 
+def test_parse_leaves_the_default_provider_to_the_server() -> None:
+    shown = CliRunner().invoke(cli_module.app, ["parse", "--help"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0
+    assert "the server's default" in shown.stdout
+    assert "heuristic (default)" not in shown.stdout
+
+
 class NotTheApi(http.server.BaseHTTPRequestHandler):
     """A web server that is not playparse: a proxy's error page, or a site's home page."""
 

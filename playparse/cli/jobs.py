@@ -84,7 +84,10 @@ def wait_for_job(client: PlayparseClient, job_id: str, *, interval: float = 0.5)
 @app.command()
 def parse(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    provider: Annotated[str | None, typer.Option(help="heuristic (default)")] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option(help="heuristic, anthropic or openai; default: the server's default"),
+    ] = None,
     model: Annotated[str | None, typer.Option()] = None,
     chunk_size: Annotated[int | None, typer.Option(min=200, max=20000)] = None,
     priority: Annotated[int | None, typer.Option(min=1, max=5, help="5 is most urgent")] = None,
