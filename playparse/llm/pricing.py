@@ -18,10 +18,17 @@ class Price:
 
 # Published list prices (standard tier, no batch or cache discounts).
 PRICES: dict[tuple[str, str], Price] = {
+    ("anthropic", "claude-opus-4-7"): Price(5.00, 25.00),
+    ("anthropic", "claude-opus-4-6"): Price(5.00, 25.00),
+    ("anthropic", "claude-opus-4-5"): Price(5.00, 25.00),
     ("anthropic", "claude-opus-4-1"): Price(15.00, 75.00),
     ("anthropic", "claude-sonnet-4-6"): Price(3.00, 15.00),
     ("anthropic", "claude-sonnet-4-5"): Price(3.00, 15.00),
     ("anthropic", "claude-haiku-4-5"): Price(1.00, 5.00),
+    ("openai", "gpt-5"): Price(1.25, 10.00),
+    ("openai", "gpt-5-mini"): Price(0.25, 2.00),
+    ("openai", "gpt-5-nano"): Price(0.05, 0.40),
+    ("openai", "o3"): Price(2.00, 8.00),
     ("openai", "gpt-4.1"): Price(2.00, 8.00),
     ("openai", "gpt-4.1-mini"): Price(0.40, 1.60),
     ("openai", "gpt-4o"): Price(2.50, 10.00),

@@ -311,5 +311,9 @@ def test_cost_comes_from_the_price_table() -> None:
     # A snapshot listed with a price of its own keeps it.
     assert cost_usd("openai", "gpt-4o-2024-05-13", 10**6, 0) == pytest.approx(5.0)
     assert cost_usd("openai", "gpt-4o-2024-08-06", 10**6, 0) == pytest.approx(2.5)
+    # A family's smaller models have prices of their own, not the flagship's.
+    assert cost_usd("openai", "gpt-5-2025-08-07", 10**6, 10**6) == pytest.approx(11.25)
+    assert cost_usd("openai", "gpt-5-mini-2025-08-07", 10**6, 10**6) == pytest.approx(2.25)
+    assert cost_usd("anthropic", "claude-opus-4-5-20251101", 10**6, 10**6) == pytest.approx(30.0)
     inputs, outputs = estimate_tokens(6000, 4000, 50)
     assert (inputs, outputs) == (2000 + 400, (8000 + 4000 + 400) // 3)
