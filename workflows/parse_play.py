@@ -288,8 +288,9 @@ class ParsePlayWorkflow:
                 await workflow.wait(list(running))
                 for task in running:
                     # Their failures are the cancel's echo; read them so none goes unreported.
-                    if not task.cancelled():
-                        task.exception()
+                    # A chunk that finished all the same is stored, and counts as done.
+                    if not task.cancelled() and task.exception() is None:
+                        self._progress.chunks_done += 1
 
     async def _parse_chunk(self, input: ParsePlayInput, index: int) -> object:
         return await workflow.execute_activity_method(

@@ -391,6 +391,25 @@ async def test_retry_runs_the_job_again_reusing_every_finished_chunk(
     assert (await api.http.post(f"/api/jobs/{job['id']}/retry")).status_code == 409
 
 
+async def test_the_cancelled_event_counts_a_chunk_that_finished_during_the_cancel(
+    api: Api, worker: Worker, provider: Instrumented
+) -> None:
+    # A chunk of 0.5 s sends no heartbeat (the first is due after 1 s), so the cancel cannot
+    # reach it: it finishes, is stored, and the job ends cancelled with it done.
+    provider.delay = 0.5
+    job = (await submit(api, EXAMPLE.read_bytes(), name=EXAMPLE.name, concurrency=1)).json()
+    await wait_for(api, job["id"], lambda j: j["chunks_done"] >= 2)
+    started = len(provider.started)
+    assert (await api.http.post(f"/api/jobs/{job['id']}/cancel")).status_code == 202
+    cancelled = await wait_for(api, job["id"], lambda j: j["status"] == "cancelled", timeout=5)
+
+    assert not provider.cancelled
+    assert cancelled["chunks_done"] == len(provider.started) >= started
+    events = (await api.http.get(f"/api/jobs/{job['id']}/events")).json()["data"]
+    [event] = [e for e in events if e["kind"] == "cancelled"]
+    assert event["detail"]["chunks_done"] == cancelled["chunks_done"]
+
+
 async def test_a_cancelled_job_can_be_retried_and_completes(
     api: Api, worker: Worker, provider: Instrumented
 ) -> None:
