@@ -29,7 +29,7 @@ from playparse.db.models import (
 )
 from playparse.db.upsert import insert_ignoring_conflicts, insert_new
 from playparse.heuristic_patterns import label_key
-from playparse.jobs import JobStatus
+from playparse.jobs import FINAL_STATES, JobStatus
 
 # The tables themselves: the ORM's bulk-DML handling of mapped classes costs more than these
 # statements, which run for every finished chunk.
@@ -310,7 +310,13 @@ async def _count(
         return []
     rows = [chunk.row for chunk in batch.new]
     c = JOBS.c
-    values: dict[str, Any] = {"updated_at": utcnow()}
+    # A job that has ended keeps the time of its end: the reconciler finds a failed or
+    # cancelled job whose workflow runs again (a reset in Temporal) by how long ago that was,
+    # and the run's own chunks must not keep making it look recent.
+    final = [state.value for state in FINAL_STATES]
+    values: dict[str, Any] = {
+        "updated_at": case((c.status.in_(final), c.updated_at), else_=utcnow())
+    }
     if rows:
         values.update(
             chunks_done=c.chunks_done + len(rows),

@@ -14,6 +14,7 @@ from playparse.db import chunks as chunks_repo
 from playparse.db import jobs as repo
 from playparse.db.chunks import FinishedChunk
 from playparse.db.models import LlmCache
+from playparse.jobs import JobStatus
 from tests.db.test_repository import planned_job
 
 
@@ -130,3 +131,22 @@ async def test_a_chunk_that_cannot_be_stored_fails_only_its_own_attempt(
     assert outcomes[2] is not None and not isinstance(outcomes[2], BaseException)
     async with sessions() as session:
         assert await chunks_repo.finished_chunk_indexes(session, job_id=job_id) == [0, 2]
+
+
+async def test_a_chunk_stored_for_a_job_that_has_ended_keeps_the_time_of_its_end(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # A reset workflow runs on for a job recorded failed; the reconciler sees the job as ended
+    # `stale_after` ago only if the new run's chunks leave updated_at alone.
+    job_id = await planned_job(sessions, 3)
+    async with sessions.begin() as session:
+        await repo.record_state(session, job_id=job_id, status=JobStatus.RUNNING, event="started")
+        await repo.record_state(session, job_id=job_id, status=JobStatus.FAILED, event="failed")
+        ended = (await repo.get_job(session, job_id=job_id)).updated_at  # type: ignore[union-attr]
+    await asyncio.sleep(0.05)
+    async with sessions.begin() as session:
+        await chunks_repo.store_finished(session, [finished(job_id, 0)])
+    async with sessions() as session:
+        job = await repo.get_job(session, job_id=job_id)
+    assert job is not None and job.chunks_done == 1
+    assert job.updated_at == ended
