@@ -9,9 +9,10 @@ from the first chunk request's start to the last one's end, as the fake's log re
   shows: the median E of three such jobs (efficiency_short_min and _max beside it), printed with
   where each chunk's turnaround goes in the median job (Temporal history and the fake's log)
   and the CPU each process used over the three.
-- efficiency_short_bare_temporal: after each short job, a bare Temporal workflow sends the same
-  200 requests, 10 at a time, with no database or SDK work (bench.bare_temporal); the median
-  of its three runs, and efficiency_short_of_bare, the service's figure as a fraction of it.
+- efficiency_short_bare_temporal: after each short job, a bare Temporal workflow sends the 200
+  requests of the first short job (read once from the fake's log), 10 at a time, with no
+  database or SDK work (bench.bare_temporal); the median of its three runs, and
+  efficiency_short_of_bare, the service's figure as a fraction of it.
 
 Each job waits for the previous one to finish; the fake's concurrency limit is C, so a window
 that overran it would show as 429s. A small job first warms the worker up, unmeasured.

@@ -1,4 +1,4 @@
-"""The job state machine of DESIGN.md, as the pure module encodes it."""
+"""The job state machine, as the pure module encodes it."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ def test_nothing_else_leaves_a_final_state_or_skips_running(
     assert not can_transition(current, new)
 
 
-# DESIGN.md's diagram, edge by edge, plus queued -> failed for a job Temporal would not accept.
+# Every transition the job states allow, edge by edge, plus queued -> failed for a job Temporal
+# would not accept.
 DOCUMENTED = {
     (S.QUEUED, S.RUNNING),
     (S.RUNNING, S.COMPLETED),
