@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api.limits import UploadLimitMiddleware
+from api.openapi import install_problem_openapi
 from api.problems import install_problem_handlers
 from api.routes import control, jobs, ops, pages, plays, stream
 from api.web import STATIC_DIR, same_origin_writes
@@ -83,4 +84,5 @@ def create_app(
         """Liveness: the process answers."""
         return {"status": "ok"}
 
+    install_problem_openapi(app)
     return app

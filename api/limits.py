@@ -15,6 +15,8 @@ DRAIN_BYTES = 8 * 1024 * 1024
 # form's other fields, so a file just under the limit is not refused for them. The upload route
 # holds the file itself to the limit.
 FORM_ALLOWANCE = 64 * 1024
+# The methods whose bodies are held to the limit.
+LIMITED_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class BodyTooLarge(Exception):
@@ -42,7 +44,7 @@ class UploadLimitMiddleware:
         self.max_body = max_bytes + FORM_ALLOWANCE
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+        if scope["type"] != "http" or scope["method"] not in LIMITED_METHODS:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])

@@ -1,11 +1,11 @@
-"""The HTTP contract: response bodies of the jobs and plays resources."""
+"""The HTTP contract: response bodies of the jobs and plays resources, and of the health check."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from playparse.db.models import Job, JobEvent, utcnow
 from playparse.jobs import JobStatus, allowed_actions, progress_percent
@@ -162,3 +162,19 @@ class PlayPublic(BaseModel):
     job_id: str
     created_at: datetime
     playbook: dict[str, Any]
+
+
+class HealthCheck(BaseModel):
+    """One check of `GET /api/health`, with what it measured beside `ok` and `detail`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    ok: bool
+    detail: str
+
+
+class HealthReport(BaseModel):
+    """`GET /api/health`, healthy (200) or not (503): playparse.health's report."""
+
+    status: Literal["healthy", "degraded", "unhealthy"]
+    checks: dict[str, HealthCheck]

@@ -29,7 +29,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
 from api.problems import Problem
-from api.routes.jobs import accepted, load_job, start_workflow
+from api.routes.jobs import JOB_NOT_FOUND, Responses, accepted, load_job, start_workflow
 from api.schemas import JobPublic
 from playparse.db import jobs as jobs_repo
 from playparse.db.models import Job
@@ -46,8 +46,14 @@ CANCEL_SETTLE_S = 2.0
 # How long a retry waits for the previous run to close.
 PREVIOUS_RUN_CLOSE_S = 10.0
 
-_CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: {"description": "The job's state does not allow the action"}
+_STEERING: Responses = {
+    **JOB_NOT_FOUND,
+    409: {"description": "The job's state does not allow the action (action-not-allowed)"},
+    503: {"description": "Temporal did not answer (temporal-unavailable)"},
+}
+# An update the workflow refused for a reason other than the job's state.
+_UPDATE_REFUSED: Responses = {
+    422: {"description": "The workflow refused the change (validation-error)"}
 }
 
 
@@ -97,7 +103,12 @@ def _require_open(job: Job, action: JobAction) -> None:
         raise conflict(job.status, f"cannot {action.value} a job that is {job.status}")
 
 
-@router.post("/{job_id}/pause", status_code=202, response_model=JobPublic, responses=_CONFLICT)
+@router.post(
+    "/{job_id}/pause",
+    status_code=202,
+    response_model=JobPublic,
+    responses={**_STEERING, **_UPDATE_REFUSED},
+)
 async def pause_job(
     job_id: str, session: SessionDep, temporal: TemporalDep, tenant: TenantDep
 ) -> JSONResponse:
@@ -105,7 +116,12 @@ async def pause_job(
     return await _pause_or_resume(session, temporal, tenant, job_id, JobAction.PAUSE)
 
 
-@router.post("/{job_id}/resume", status_code=202, response_model=JobPublic, responses=_CONFLICT)
+@router.post(
+    "/{job_id}/resume",
+    status_code=202,
+    response_model=JobPublic,
+    responses={**_STEERING, **_UPDATE_REFUSED},
+)
 async def resume_job(
     job_id: str, session: SessionDep, temporal: TemporalDep, tenant: TenantDep
 ) -> JSONResponse:
@@ -142,7 +158,7 @@ async def _signal_without_worker(
         await handle.signal(ParsePlayWorkflow.resume)
 
 
-@router.post("/{job_id}/cancel", status_code=202, response_model=JobPublic, responses=_CONFLICT)
+@router.post("/{job_id}/cancel", status_code=202, response_model=JobPublic, responses=_STEERING)
 async def cancel_job(
     job_id: str, session: SessionDep, temporal: TemporalDep, tenant: TenantDep
 ) -> JSONResponse:
@@ -166,7 +182,7 @@ async def cancel_job(
         await asyncio.sleep(0.05)
 
 
-@router.post("/{job_id}/retry", status_code=202, response_model=JobPublic, responses=_CONFLICT)
+@router.post("/{job_id}/retry", status_code=202, response_model=JobPublic, responses=_STEERING)
 async def retry_job(
     job_id: str,
     session: SessionDep,
@@ -222,7 +238,22 @@ async def _closed(handle: WorkflowHandle[Any, Any]) -> bool:
         await asyncio.sleep(0.1)
 
 
-@router.patch("/{job_id}", status_code=202, response_model=JobPublic, responses=_CONFLICT)
+@router.patch(
+    "/{job_id}",
+    status_code=202,
+    response_model=JobPublic,
+    responses={
+        **_STEERING,
+        400: {"description": "The body could not be read (bad-request)"},
+        422: {"description": "An invalid priority (validation-error)"},
+        503: {
+            "description": (
+                "Temporal did not answer (temporal-unavailable), or no worker took the change "
+                "(no-worker)"
+            )
+        },
+    },
+)
 async def patch_job(
     job_id: str,
     patch: JobPatch,

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import SessionDep, TenantDep
 from api.problems import Problem
-from api.routes.jobs import get_job_result, load_job
+from api.routes.jobs import NOT_COMPLETED, Responses, get_job_result, load_job
 from playparse import render
 from playparse.db.models import Job
 from playparse.schema import Playbook
@@ -28,10 +28,31 @@ CharacterQuery = Annotated[
 CuesQuery = Annotated[
     bool, Query(description="With `character`: each line after its cue (the line before it).")
 ]
-_RESPONSES: dict[int | str, dict[str, str]] = {
-    404: {"description": "No such job, or no such character in the play"},
-    409: {"description": "Job not completed (and partial not asked for)"},
+_ERRORS: Responses = {
+    404: {
+        "description": (
+            "No such job (job-not-found), or no such character in the play (character-not-found)"
+        )
+    },
+    409: {"description": NOT_COMPLETED},
 }
+
+
+def _download(media_type: str, what: str) -> Responses:
+    """The responses of a download route: its media type, then the errors."""
+    return {
+        200: {
+            "description": f"The play {what}, as an attachment",
+            "content": {media_type: {"schema": {"type": "string"}}},
+            "headers": {
+                "Content-Disposition": {
+                    "description": "attachment, with the play's file name",
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+        **_ERRORS,
+    }
 
 
 async def job_playbook(
@@ -87,7 +108,11 @@ async def _export(
     )
 
 
-@router.get("/{job_id}/result.md", response_class=Response, responses=_RESPONSES)
+@router.get(
+    "/{job_id}/result.md",
+    response_class=Response,
+    responses=_download("text/markdown", "as Markdown"),
+)
 async def get_job_result_markdown(
     job_id: str,
     session: SessionDep,
@@ -110,7 +135,11 @@ async def get_job_result_markdown(
     )
 
 
-@router.get("/{job_id}/result.txt", response_class=Response, responses=_RESPONSES)
+@router.get(
+    "/{job_id}/result.txt",
+    response_class=Response,
+    responses=_download("text/plain", "as a plain-text script"),
+)
 async def get_job_result_script(
     job_id: str,
     session: SessionDep,

@@ -30,7 +30,7 @@ from playparse.ids import MAX_BIGINT, is_valid_id
 from playparse.jobs import JobError, JobStatus
 from playparse.llm.base import ALL_PROVIDERS, LLM_PROVIDERS, configured_providers
 from playparse.llm.pricing import price_of
-from playparse.schema import ChunkParse
+from playparse.schema import ChunkParse, Playbook
 from playparse.temporal import (
     FILENAME,
     JOB_STATUS,
@@ -42,6 +42,15 @@ from playparse.temporal import (
 from workflows.parse_play import ParsePlayInput, ParsePlayWorkflow
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+
+# The errors of the routes, by status, as `responses=` for the OpenAPI document (api.openapi
+# gives them the problem schema); each description names the problem types it can carry.
+Responses = dict[int | str, dict[str, Any]]
+JOB_NOT_FOUND: Responses = {404: {"description": "No such job (job-not-found)"}}
+NOT_COMPLETED = (
+    "The job has not completed (job-not-completed); with partial=true, no chunk has been parsed "
+    "yet (nothing-parsed-yet)"
+)
 
 
 def new_job_id() -> str:
@@ -81,7 +90,24 @@ def _safe_filename(name: str | None) -> str:
     "",
     status_code=202,
     response_model=JobPublic,
-    responses={413: {"description": "Too large"}, 415: {"description": "Not a PDF, DOCX or text"}},
+    responses={
+        400: {"description": "The form could not be read (bad-request)"},
+        413: {"description": "The file is larger than the upload limit (too-large)"},
+        415: {"description": "Not a PDF, DOCX or text file (unsupported-document)"},
+        422: {
+            "description": (
+                "An invalid option (validation-error), a provider that is unknown or not "
+                "configured (unknown-provider), or an Idempotency-Key used for another request "
+                "(idempotency-key-reused)"
+            )
+        },
+        503: {
+            "description": (
+                "The job was recorded but Temporal did not take it (temporal-unavailable); "
+                "`job_id` names it"
+            )
+        },
+    },
 )
 async def create_job(
     file: Annotated[UploadFile, File(description="The play: PDF, DOCX or plain text.")],
@@ -271,7 +297,11 @@ async def start_workflow(client: Client, settings: Settings, job: Job, session: 
         ) from error
 
 
-@router.get("", response_model=JobList)
+@router.get(
+    "",
+    response_model=JobList,
+    responses={400: {"description": "A mangled cursor (invalid-cursor)"}},
+)
 async def list_jobs(
     session: SessionDep,
     tenant: TenantDep,
@@ -293,12 +323,12 @@ async def list_jobs(
     return JobList(data=[JobPublic.of(job) for job in jobs], next_cursor=next_cursor)
 
 
-@router.get("/{job_id}", response_model=JobPublic)
+@router.get("/{job_id}", response_model=JobPublic, responses=JOB_NOT_FOUND)
 async def get_job(job_id: str, session: SessionDep, tenant: TenantDep) -> JobPublic:
     return JobPublic.of(await load_job(session, tenant, job_id))
 
 
-@router.get("/{job_id}/events", response_model=JobEventList)
+@router.get("/{job_id}/events", response_model=JobEventList, responses=JOB_NOT_FOUND)
 async def list_job_events(
     job_id: str,
     session: SessionDep,
@@ -313,7 +343,12 @@ async def list_job_events(
     return JobEventList(data=[JobEventPublic.of(e) for e in events], next_cursor=next_cursor)
 
 
-@router.get("/{job_id}/result", responses={409: {"description": "Job not completed"}})
+@router.get(
+    "/{job_id}/result",
+    # Answered as a JSONResponse of Playbook.export(), which is this model's serialization.
+    response_model=Playbook,
+    responses={**JOB_NOT_FOUND, 409: {"description": NOT_COMPLETED}},
+)
 async def get_job_result(
     job_id: str,
     session: SessionDep,

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
+from api.schemas import HealthReport
 from playparse.db.models import Job
 from playparse.health import check_health
 from playparse.jobs import JobStatus
@@ -28,7 +29,12 @@ from playparse.stats import job_stats, spend
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/api/health", responses={503: {"description": "Degraded or unhealthy"}})
+@router.get(
+    "/api/health",
+    # The report is answered as built by playparse.health, in this shape.
+    response_model=HealthReport,
+    responses={503: {"description": "Degraded or unhealthy", "model": HealthReport}},
+)
 async def health(request: Request, temporal: TemporalDep, settings: SettingsDep) -> JSONResponse:
     """healthy (200), or degraded / unhealthy (503) with the reasons in `checks`."""
     queues = [settings.task_queue] + [

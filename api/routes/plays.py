@@ -13,7 +13,11 @@ from playparse.ids import is_valid_id
 router = APIRouter(prefix="/api/plays", tags=["plays"])
 
 
-@router.get("/{play_id}", response_model=PlayPublic)
+@router.get(
+    "/{play_id}",
+    response_model=PlayPublic,
+    responses={404: {"description": "No such play (play-not-found)"}},
+)
 async def get_play(play_id: str, session: SessionDep, tenant: TenantDep) -> PlayPublic:
     """A saved play with its playbook/v1 document."""
     play = (

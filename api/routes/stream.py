@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.deps import TenantDep, get_session
 from api.problems import Problem
-from api.routes.jobs import load_job
+from api.routes.jobs import JOB_NOT_FOUND, load_job
 from api.schemas import JobEventPublic
 from playparse.db import jobs as jobs_repo
 from playparse.ids import MAX_BIGINT
@@ -92,8 +92,8 @@ def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     response_class=EventSourceResponse,
     responses={
         204: {"description": "The job has ended and every event was sent already"},
-        400: {"description": "Last-Event-ID is not an event id"},
-        404: {"description": "No such job"},
+        400: {"description": "Last-Event-ID is not an event id (invalid-last-event-id)"},
+        **JOB_NOT_FOUND,
     },
 )
 async def stream_job_events(
