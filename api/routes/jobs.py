@@ -8,7 +8,7 @@ import json
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from temporalio.client import Client
@@ -110,6 +110,7 @@ def _safe_filename(name: str | None) -> str:
     },
 )
 async def create_job(
+    request: Request,
     file: Annotated[UploadFile, File(description="The play: PDF, DOCX or plain text.")],
     session: SessionDep,
     temporal: TemporalDep,
@@ -151,11 +152,20 @@ async def create_job(
                 f"{provider.upper()}_API_KEY); available: {', '.join(available)}"
             )
         raise Problem(422, "unknown-provider", detail)
+    if len((await request.form()).getlist("file")) > 1:
+        # One job parses one play; taking either file would drop the other unnoticed.
+        raise Problem(422, "validation-error", "send one file per job; this request has several")
+    if model is not None and provider not in LLM_PROVIDERS:
+        raise Problem(
+            422, "validation-error", f"the {provider} provider takes no model; leave model out"
+        )
     if concurrency > settings.max_concurrency:
         raise Problem(
             422, "validation-error", f"concurrency may be at most {settings.max_concurrency}"
         )
-    chosen_model = model or settings.default_model or _provider_model(settings, provider)
+    chosen_model = None
+    if provider in LLM_PROVIDERS:
+        chosen_model = model or settings.default_model or _provider_model(settings, provider)
     if (
         budget_usd is not None
         and provider in LLM_PROVIDERS

@@ -182,6 +182,7 @@ async def submit(
             key = fields.get("idempotency_key", "")
             try:
                 created = await create_job(
+                    request=request,
                     file=cast(UploadFile, upload),
                     session=session,
                     temporal=temporal,

@@ -101,6 +101,24 @@ async def test_invalid_options_and_unknown_ids_are_problems(api: Api) -> None:
     assert (await api.http.get("/api/jobs", params={"status": "bogus"})).status_code == 422
 
 
+async def test_a_request_with_two_files_or_a_model_for_the_offline_parser_is_refused(
+    api: Api,
+) -> None:
+    before = (await api.http.get("/api/jobs", params={"limit": 200})).json()["data"]
+    two = await api.http.post(
+        "/api/jobs",
+        files=[("file", ("a.txt", b"ANNA. Hi.\n")), ("file", ("b.txt", b"BEN. Ho.\n"))],
+    )
+    assert two.status_code == 422 and two.headers["content-type"] == PROBLEM
+    assert "one file per job" in two.json()["detail"]
+    model = await submit(api, b"ANNA. Hi.\n", provider="heuristic", model="gpt-9")
+    assert model.status_code == 422 and model.headers["content-type"] == PROBLEM
+    assert "takes no model" in model.json()["detail"]
+    # Neither left a job behind.
+    after = (await api.http.get("/api/jobs", params={"limit": 200})).json()["data"]
+    assert len(after) == len(before)
+
+
 async def test_result_of_an_unfinished_job_is_409(api: Api) -> None:
     # No worker polls this test's task queue, so the job stays queued.
     job = (await submit(api, b"A. Hello there.")).json()

@@ -67,7 +67,8 @@ async def test_a_file_of_exactly_the_limit_is_accepted_whatever_the_form_around_
     response = await api.http.post(
         "/api/jobs",
         files={"file": ("edge.txt", b"A. Hi.\n" + b"a" * (LIMIT - 7))},
-        data={"batch_key": "k" * 128, "model": "m" * 128},
+        data={"batch_key": "k" * 128, "provider": "heuristic", "priority": "5"},
+        headers={"Idempotency-Key": "i" * 255},
     )
     assert response.status_code == 202, response.text
 
