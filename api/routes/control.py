@@ -1,9 +1,13 @@
 """Steering a job: pause, resume, cancel, retry and priority.
 
 Pause, resume and priority go to the workflow as updates: their validators decide against the
-workflow's own state, so the check and the act cannot race. Cancel is Temporal's cancellation
-request, which only an open workflow accepts. Retry moves a failed or cancelled job back to
-`queued` in one guarded write, then starts a new run of the same workflow id.
+workflow's own state, so the check and the act cannot race. An update that no worker takes in
+time stays with the workflow and is decided when a worker returns, so the answer is then 202
+(accepted, not yet decided), never a refusal of something that will happen; pause and resume
+also leave a signal, which Temporal keeps durably. Cancel is Temporal's cancellation request,
+sent to the run that is open (the new one, when a retry is starting it). Retry moves a failed
+or cancelled job back to `queued` in one guarded write, then starts a new run of the same
+workflow id.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ UPDATE_TIMEOUT = timedelta(seconds=5)
 CANCEL_SETTLE_S = 2.0
 # How long a retry waits for the previous run to close.
 PREVIOUS_RUN_CLOSE_S = 10.0
+# How long a cancel of a job being retried waits for the new run to start.
+NEXT_RUN_START_S = PREVIOUS_RUN_CLOSE_S + 5.0
 
 _STEERING: Responses = {
     **JOB_NOT_FOUND,
@@ -142,20 +148,16 @@ async def _pause_or_resume(
         handle, lambda: handle.execute_update(update, rpc_timeout=UPDATE_TIMEOUT), job
     )
     if not taken:
-        await _signal_without_worker(session, handle, job, action)
+        # No worker decided: the update waits for one, and the signal keeps the request
+        # durably. The job row cannot decide instead: it does not show a pause or resume
+        # still waiting to be read, so refusing by it could refuse what will happen.
+        try:
+            await handle.signal(
+                ParsePlayWorkflow.pause if action == JobAction.PAUSE else ParsePlayWorkflow.resume
+            )
+        except RPCError as error:
+            raise Problem(503, "temporal-unavailable", "Temporal did not answer") from error
     return accepted(await _fresh(session, tenant, job_id))
-
-
-async def _signal_without_worker(
-    session: SessionDep, handle: WorkflowHandle[Any, Any], job: Job, action: JobAction
-) -> None:
-    """No worker is there to decide: check against the job row and leave a durable signal."""
-    if action.value not in allowed_actions(JobStatus(job.status)):
-        raise conflict(job.status, f"cannot {action.value} a job that is {job.status}")
-    if action == JobAction.PAUSE:
-        await handle.signal(ParsePlayWorkflow.pause)
-    else:
-        await handle.signal(ParsePlayWorkflow.resume)
 
 
 @router.post("/{job_id}/cancel", status_code=202, response_model=JobPublic, responses=_STEERING)
@@ -165,9 +167,9 @@ async def cancel_job(
     """Stop the job now; chunks already parsed stay readable (`result?partial=true`)."""
     job = await load_job(session, tenant, job_id)
     _require_open(job, JobAction.CANCEL)
-    handle = temporal.get_workflow_handle(job.id)
+    run_id = await _open_run(session, temporal, tenant, job)
     try:
-        await handle.cancel()
+        await temporal.get_workflow_handle(job.id, run_id=run_id).cancel()
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             job = await _fresh(session, tenant, job_id)
@@ -179,6 +181,38 @@ async def cancel_job(
         job = await _fresh(session, tenant, job_id)
         if JobStatus(job.status).is_final or loop.time() > deadline:
             return accepted(job)
+        await asyncio.sleep(0.05)
+
+
+async def _open_run(session: SessionDep, temporal: Client, tenant: str, job: Job) -> str:
+    """The run of the job's workflow that a cancel must reach.
+
+    Temporal takes a cancel for a run that has already closed without complaint, so a cancel
+    sent to "the latest run" while a retry is between its closed run and the new one would be
+    lost. A job being retried (`queued`, its last run closed) gets the new run once it starts;
+    a job whose workflow has closed in Temporal while the row still shows it open (terminated
+    from Temporal's UI, not yet reconciled) cannot be cancelled.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + NEXT_RUN_START_S
+    while True:
+        try:
+            description = await temporal.get_workflow_handle(job.id).describe()
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                raise conflict(job.status, f"the job is {job.status}") from error
+            raise Problem(503, "temporal-unavailable", "Temporal did not answer") from error
+        if description.status == WorkflowExecutionStatus.RUNNING:
+            return description.run_id
+        job = await _fresh(session, tenant, job.id)
+        _require_open(job, JobAction.CANCEL)
+        if job.status != JobStatus.QUEUED.value or loop.time() > deadline:
+            raise conflict(
+                job.status,
+                "the job's workflow is no longer running in Temporal; its state is being "
+                "brought up to date",
+                allowed=[],
+            )
         await asyncio.sleep(0.05)
 
 
@@ -246,12 +280,7 @@ async def _closed(handle: WorkflowHandle[Any, Any]) -> bool:
         **_STEERING,
         400: {"description": "The body could not be read (bad-request)"},
         422: {"description": "An invalid priority (validation-error)"},
-        503: {
-            "description": (
-                "Temporal did not answer (temporal-unavailable), or no worker took the change "
-                "(no-worker)"
-            )
-        },
+        503: {"description": "Temporal did not answer (temporal-unavailable)"},
     },
 )
 async def patch_job(
@@ -266,15 +295,13 @@ async def patch_job(
     if JobStatus(job.status).is_final:
         raise conflict(job.status, f"cannot change a job that is {job.status}")
     handle = temporal.get_workflow_handle(job.id)
-    taken = await _update(
+    # Taken or not, the change stands: one that no worker took in time is decided when a
+    # worker returns (202: accepted, not yet applied).
+    await _update(
         handle,
         lambda: handle.execute_update(
             ParsePlayWorkflow.set_priority, patch.priority, rpc_timeout=UPDATE_TIMEOUT
         ),
         job,
     )
-    if not taken:
-        raise Problem(
-            503, "no-worker", "no worker took the change; try again when workers are running"
-        )
     return accepted(await _fresh(session, tenant, job_id))

@@ -482,3 +482,80 @@ async def test_priority_is_validated_and_a_change_is_applied_and_shown(
     ]
     provider.delay = 0
     assert (await wait_until_final(api, job["id"]))["status"] == "completed"
+
+
+async def test_a_cancel_sent_while_a_retry_starts_its_run_cancels_the_new_run(
+    api: Api, worker: Worker, provider: Instrumented, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Between the retry's write (queued) and its new run, the latest run is the closed one,
+    # which takes a cancel without complaint: the cancel must wait for the new run instead.
+    from api.routes import control
+
+    async def slow_start(*args: Any, **kwargs: Any) -> None:
+        await asyncio.sleep(0.5)
+        await start(*args, **kwargs)
+
+    start = control.start_workflow
+    monkeypatch.setattr(control, "start_workflow", slow_start)
+    provider.delay = 0.3
+    job = (await submit(api, EXAMPLE.read_bytes(), name=EXAMPLE.name, concurrency=1)).json()
+    await wait_for(api, job["id"], lambda j: j["chunks_done"] >= 1)
+    assert (await api.http.post(f"/api/jobs/{job['id']}/cancel")).status_code == 202
+    await wait_for(api, job["id"], lambda j: j["status"] == "cancelled")
+
+    retry = asyncio.create_task(api.http.post(f"/api/jobs/{job['id']}/retry"))
+    await wait_for(api, job["id"], lambda j: j["status"] == "queued")
+    cancel = await api.http.post(f"/api/jobs/{job['id']}/cancel")
+    assert (await retry).status_code == 202
+    assert cancel.status_code == 202, cancel.text
+
+    done = await wait_until_final(api, job["id"])
+    assert done["status"] == "cancelled"
+    assert done["chunks_done"] < done["chunks_total"]
+
+
+async def test_a_cancel_of_a_job_whose_workflow_was_terminated_is_refused_not_lost(
+    api: Api, worker: Worker, provider: Instrumented, temporal: Client
+) -> None:
+    provider.delay = 0.3
+    job = (await submit(api, EXAMPLE.read_bytes(), name=EXAMPLE.name, concurrency=1)).json()
+    await wait_for(api, job["id"], lambda j: j["chunks_done"] >= 1)
+    await temporal.get_workflow_handle(job["id"]).terminate("from the Temporal UI")
+
+    cancel = await api.http.post(f"/api/jobs/{job['id']}/cancel")
+    assert cancel.status_code == 409 and cancel.headers["content-type"] == PROBLEM
+    body = cancel.json()
+    assert "no longer running in Temporal" in body["detail"]
+    assert body["allowed_actions"] == []
+
+
+async def test_a_change_no_worker_takes_in_time_is_accepted_and_applied_when_one_returns(
+    api: Api,
+    temporal: Client,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    provider: Instrumented,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from datetime import timedelta
+
+    from api.routes import control
+    from worker import build_worker
+
+    monkeypatch.setattr(control, "UPDATE_TIMEOUT", timedelta(seconds=0.5))
+    job = (await submit(api, EXAMPLE.read_bytes(), name=EXAMPLE.name)).json()
+    # No worker runs: the job is queued, and nothing can decide these yet.
+    patched = await api.http.patch(f"/api/jobs/{job['id']}", json={"priority": 5})
+    assert patched.status_code == 202, patched.text
+    paused = await api.http.post(f"/api/jobs/{job['id']}/pause")
+    assert paused.status_code == 202, paused.text
+    resumed = await api.http.post(f"/api/jobs/{job['id']}/resume")
+    assert resumed.status_code == 202, resumed.text
+
+    async with build_worker(temporal, settings, sessions, Providers({"heuristic": provider})):
+        done = await wait_until_final(api, job["id"])
+    assert done["status"] == "completed" and done["priority"] == 5
+    kinds = [
+        e["kind"] for e in (await api.http.get(f"/api/jobs/{job['id']}/events")).json()["data"]
+    ]
+    assert "priority" in kinds
