@@ -25,6 +25,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows import policies
 
 
+# The states in which a requested pause is still waiting for running chunks to finish.
+ACTIVE = (JobStatus.RUNNING.value, JobStatus.RETRYING.value, JobStatus.QUEUED.value)
+
+
 @dataclass
 class ParsePlayInput:
     job_id: str
@@ -95,6 +99,10 @@ class ParsePlayWorkflow:
 
     @pause_job.validator
     def _validate_pause(self) -> None:
+        if self._pause_requested and self._progress.status in ACTIVE:
+            # Already pausing (chunks still running): the job still shows running or
+            # retrying, with pause among its actions, so pausing again is accepted, as no-op.
+            return
         self._require(JobAction.PAUSE)
 
     @workflow.update

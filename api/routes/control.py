@@ -98,9 +98,23 @@ async def _update(
         return False
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
-            raise conflict(job.status, f"the job is {job.status}") from error
+            raise _closed_in_temporal(job) from error
         raise Problem(503, "temporal-unavailable", "Temporal did not answer") from error
     return True
+
+
+def _closed_in_temporal(job: Job) -> Problem:
+    """The workflow has closed while the job row still shows the job open (or it has ended)."""
+    if JobStatus(job.status).is_final:
+        return conflict(job.status, f"the job is {job.status}")
+    # Terminated from Temporal's UI, say: no action can reach it until the reconciler has
+    # recorded how it ended, so none is offered.
+    return conflict(
+        job.status,
+        "the job's workflow is no longer running in Temporal; its state is being brought up "
+        "to date",
+        allowed=[],
+    )
 
 
 def _require_open(job: Job, action: JobAction) -> None:
@@ -207,12 +221,7 @@ async def _open_run(session: SessionDep, temporal: Client, tenant: str, job: Job
         job = await _fresh(session, tenant, job.id)
         _require_open(job, JobAction.CANCEL)
         if job.status != JobStatus.QUEUED.value or loop.time() > deadline:
-            raise conflict(
-                job.status,
-                "the job's workflow is no longer running in Temporal; its state is being "
-                "brought up to date",
-                allowed=[],
-            )
+            raise _closed_in_temporal(job)
         await asyncio.sleep(0.05)
 
 

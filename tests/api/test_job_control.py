@@ -522,11 +522,32 @@ async def test_a_cancel_of_a_job_whose_workflow_was_terminated_is_refused_not_lo
     await wait_for(api, job["id"], lambda j: j["chunks_done"] >= 1)
     await temporal.get_workflow_handle(job["id"]).terminate("from the Temporal UI")
 
-    cancel = await api.http.post(f"/api/jobs/{job['id']}/cancel")
-    assert cancel.status_code == 409 and cancel.headers["content-type"] == PROBLEM
-    body = cancel.json()
-    assert "no longer running in Temporal" in body["detail"]
-    assert body["allowed_actions"] == []
+    for action in ("cancel", "pause", "resume"):
+        refused = await api.http.post(f"/api/jobs/{job['id']}/{action}")
+        assert refused.status_code == 409 and refused.headers["content-type"] == PROBLEM
+        body = refused.json()
+        assert "no longer running in Temporal" in body["detail"], (action, body)
+        # None is offered: before, a 409 refused a pause while offering it.
+        assert body["allowed_actions"] == []
+    patched = await api.http.patch(f"/api/jobs/{job['id']}", json={"priority": 5})
+    assert patched.status_code == 409 and patched.json()["allowed_actions"] == []
+
+
+async def test_pausing_a_job_that_is_pausing_again_is_accepted(
+    api: Api, worker: Worker, provider: Instrumented
+) -> None:
+    provider.delay = 1.0
+    job = (await submit(api, EXAMPLE.read_bytes(), name=EXAMPLE.name, concurrency=2)).json()
+    await wait_for(api, job["id"], lambda j: len(provider.started) >= 2)
+    assert (await api.http.post(f"/api/jobs/{job['id']}/pause")).status_code == 202
+    # The chunks in flight still run, and the job shows it with pause among its actions.
+    again = await api.http.post(f"/api/jobs/{job['id']}/pause")
+    assert again.status_code == 202, again.text
+    assert "pause" in again.json()["allowed_actions"] or again.json()["status"] == "paused"
+    paused = await wait_for(api, job["id"], lambda j: j["status"] == "paused")
+    assert paused["allowed_actions"] == ["resume", "cancel"]
+    refused = await api.http.post(f"/api/jobs/{job['id']}/pause")
+    assert refused.status_code == 409
 
 
 async def test_a_change_no_worker_takes_in_time_is_accepted_and_applied_when_one_returns(
