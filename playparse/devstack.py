@@ -27,6 +27,7 @@ from playparse.config import Settings
 from playparse.db.engine import create_engine, create_sessionmaker
 from playparse.db.migrate import upgrade
 from playparse.errors import PlayparseError
+from playparse.lifetime import tied_to_parent
 from playparse.schedules import ensure_retention
 from playparse.temporal import SEARCH_ATTRIBUTES, connect
 
@@ -184,7 +185,7 @@ class TemporalDevServer:
             ) from None
         try:
             self._process = await asyncio.create_subprocess_exec(
-                *self.command(),
+                *tied_to_parent(self.command()),
                 env=self.environment(),
                 stdout=log_file,
                 stderr=log_file,

@@ -15,6 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from playparse import chunking, outline
+from playparse.lifetime import die_with_parent
 
 # The play's outline and its chunks.
 Plan = tuple[outline.Outline, list[chunking.Chunk]]
@@ -38,7 +39,11 @@ class PlanningProcesses:
 
     def _start(self) -> ProcessPoolExecutor:
         # Spawned, not forked: the worker has threads (the Temporal runtime's) by now.
-        return ProcessPoolExecutor(self._processes, mp_context=multiprocessing.get_context("spawn"))
+        return ProcessPoolExecutor(
+            self._processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=die_with_parent,
+        )
 
     async def warm(self) -> None:
         """Start every process and import the planner in it before the first job needs it."""

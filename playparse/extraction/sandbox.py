@@ -19,6 +19,7 @@ from typing import Any
 from playparse.errors import DocumentError
 from playparse.extraction import errors
 from playparse.extraction.errors import ExtractionLimitExceeded, UnreadableDocument
+from playparse.lifetime import die_with_parent
 
 # The largest text a document may yield; a long play is about 300,000 characters.
 MAX_TEXT_CHARS = 20_000_000
@@ -157,6 +158,7 @@ def _error(error: DocumentError) -> dict[str, Any]:
 def main() -> int:
     """Read a document from stdin, write its text or its error as JSON to stdout."""
     fmt, memory_mb, cpu_s = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    die_with_parent()
     # Import the parser before the limits so its own size does not count against them.
     if fmt == "pdf":
         import pypdf  # noqa: F401
