@@ -154,6 +154,38 @@ async def index(
     return await _index(request, session, settings, tenant, states=states, q=q[:255], cursor=cursor)
 
 
+@pages.get("/reference")
+async def reference(request: Request) -> Response:
+    """The API's operations, read from its OpenAPI document and served with no external files.
+
+    FastAPI's own /docs page loads Swagger UI from a CDN, which an offline machine cannot
+    reach; this page needs nothing but the server.
+    """
+    document = request.app.openapi()
+    operations = [
+        {
+            "method": method.upper(),
+            "path": path,
+            "summary": operation.get("summary", ""),
+            "description": operation.get("description", ""),
+            "parameters": operation.get("parameters", []),
+            "body": sorted((operation.get("requestBody") or {}).get("content", {})),
+            "responses": [
+                {
+                    "status": status,
+                    "description": answer.get("description", ""),
+                    "media": sorted(answer.get("content", {})),
+                }
+                for status, answer in sorted(operation.get("responses", {}).items())
+            ],
+        }
+        for path, methods in document.get("paths", {}).items()
+        for method, operation in methods.items()
+    ]
+    context = {"nav": "api", "title": document["info"]["title"], "operations": operations}
+    return page(request, "reference.html", context)
+
+
 @pages.get("/jobs")
 async def jobs_list() -> Response:
     return RedirectResponse("/", status_code=308)

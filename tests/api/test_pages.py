@@ -196,3 +196,19 @@ async def test_static_files_are_served(api: Api) -> None:
     for path, kind in (("/static/app.js", "javascript"), ("/static/style.css", "text/css")):
         response = await api.http.get(path)
         assert response.status_code == 200 and kind in response.headers["content-type"]
+
+
+async def test_the_api_page_lists_every_operation_with_nothing_from_elsewhere(api: Api) -> None:
+    home = await api.http.get("/")
+    assert 'href="/reference"' in home.text
+    response = await api.http.get("/reference")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    html = response.text
+    document = (await api.http.get("/openapi.json")).json()
+    for path, methods in document["paths"].items():
+        for method in methods:
+            assert f"<code>{method.upper()} {path}</code>" in html
+    assert "application/problem+json" in html
+    # Everything it loads comes from this server (Swagger UI at /docs needs a CDN).
+    assert not re.search(r'(src|href)="(https?:)?//', html)
