@@ -24,6 +24,9 @@ from playparse.schema import (
 )
 
 UNTITLED = "Untitled play"
+# Act and scene numbers beyond this are not numbers a play prints (and would overflow the
+# database's integer columns); the heuristic parser reads none past it either.
+MAX_NUMBER = 9999
 
 
 def reflow(text: str, wrap_width: int) -> str:
@@ -50,8 +53,14 @@ class _Characters:
             for form in (character.name, *character.aliases):
                 self._ids.setdefault(label_key(form), character.id)
 
-    def id_for(self, label: str) -> str:
+    def id_for(self, label: str) -> str | None:
+        """The id of the character a label names; None for a label with no letters at all."""
+        if label in self._used:
+            # A model may answer with the character ids the context gave it.
+            return label
         key = label_key(label)
+        if not key:
+            return None
         if key not in self._ids:
             name = front_matter.pretty_name(label)
             ident = outline._unique(outline._slug(name), self._used)
@@ -73,7 +82,22 @@ class _Characters:
 
 
 def _first(values: Sequence[str | None]) -> str | None:
-    return next((value for value in values if value), None)
+    """The first value with something in it, stripped."""
+    return next((value.strip() for value in values if value and value.strip()), None)
+
+
+def _number(value: int | None) -> int | None:
+    return value if value is not None and 0 <= value <= MAX_NUMBER else None
+
+
+def _same_speech(before: ParsedItem, after: ParsedItem) -> bool:
+    """Whether `after` carries on `before`: the same kind, the same speakers (however spelt),
+    or a line that leaves its speakers out as running on."""
+    if before.type != after.type:
+        return False
+    if after.type == "line" and not after.speakers:
+        return True
+    return [label_key(s) for s in before.speakers] == [label_key(s) for s in after.speakers]
 
 
 def assemble(parses: Sequence[ChunkParse], play_outline: Outline | None = None) -> Playbook:
@@ -94,7 +118,9 @@ def assemble(parses: Sequence[ChunkParse], play_outline: Outline | None = None) 
         characters = _Characters(play_outline.characters, play_outline.cast or cast)
         wrap_width = play_outline.wrap_width
     else:
-        labels = [s for parse in parses for item in parse.items for s in item.speakers]
+        labels = [
+            s for parse in parses for item in parse.items for s in item.speakers if label_key(s)
+        ]
         characters = _Characters(outline.build_characters(labels, cast), cast)
         wrap_width = 72
 
@@ -112,13 +138,15 @@ def assemble(parses: Sequence[ChunkParse], play_outline: Outline | None = None) 
     for parse in parses:
         for n, item in enumerate(parse.items):
             if item.type == "act":
-                acts.append(Act(number=item.number, title=item.text or None))
+                acts.append(Act(number=_number(item.number), title=item.text or None))
                 last_item = None
                 continue
             if item.type == "scene":
                 if not acts:
                     acts.append(Act())
-                scene = Scene(number=item.number, title=item.text or None, setting=item.setting)
+                scene = Scene(
+                    number=_number(item.number), title=item.text or None, setting=item.setting
+                )
                 acts[-1].scenes.append(scene)
                 last_item = None
                 continue
@@ -129,8 +157,7 @@ def assemble(parses: Sequence[ChunkParse], play_outline: Outline | None = None) 
                 and last_item is not None
                 and merged
                 and merged[-1][1] is scene
-                and last_item.type == item.type
-                and last_item.speakers == item.speakers
+                and _same_speech(last_item, item)
             ):
                 joint = "\n" if parse.line_joint is None else parse.line_joint
                 last_item.text = f"{last_item.text}{joint}{item.text}"
@@ -147,7 +174,8 @@ def assemble(parses: Sequence[ChunkParse], play_outline: Outline | None = None) 
             continue
         bucket = rendered.setdefault(id(scene), [])
         if item.type == "line":
-            ids = list(dict.fromkeys(characters.id_for(label) for label in item.speakers))
+            found = (characters.id_for(label) for label in item.speakers)
+            ids = list(dict.fromkeys(i for i in found if i is not None))
             speaking.update(ids)
             bucket.append(LineItem(character_ids=ids, text=text))
         else:
@@ -155,18 +183,20 @@ def assemble(parses: Sequence[ChunkParse], play_outline: Outline | None = None) 
     for act in acts:
         for scene in act.scenes:
             scene.items = list(rendered.get(id(scene), []))
-    if not merged:
+    if not rendered:
         raise ParseError("no speeches or stage directions were found in the text")
 
-    title = _first([parse.title for parse in parses])
-    if play_outline is not None:
-        title = title or play_outline.title
+    # The title page is in the first chunk: its answer, then the pre-scan of the whole play,
+    # then any later chunk (a later "title" is more often a heading such as THE END).
+    def front(field: str) -> str | None:
+        first = _first([getattr(parses[0], field)]) if parses else None
+        scanned = _first([getattr(play_outline, field)]) if play_outline else None
+        return first or scanned or _first([getattr(parse, field) for parse in parses[1:]])
+
     return Playbook(
-        title=title or UNTITLED,
-        subtitle=_first([parse.subtitle for parse in parses])
-        or (play_outline.subtitle if play_outline else None),
-        author=_first([parse.author for parse in parses])
-        or (play_outline.author if play_outline else None),
+        title=front("title") or UNTITLED,
+        subtitle=front("subtitle"),
+        author=front("author"),
         language=(play_outline.language if play_outline else None)
         or _first([parse.language for parse in parses]),
         characters=characters.export(speaking),

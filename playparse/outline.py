@@ -117,10 +117,16 @@ def guess_language(text: str) -> str | None:
     return best if scores[best] >= 20 else None
 
 
+# Characters of a slug at most, leaving room for a "_NN" suffix within the 128 of the ids'
+# column (a model may send a whole sentence as a speaker).
+MAX_SLUG = 100
+
+
 def _slug(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     slug = "_".join(re.findall(r"[a-z0-9]+", ascii_name.casefold()))
-    return slug or "_".join(re.findall(r"\w+", name.casefold())) or "character"
+    slug = slug or "_".join(re.findall(r"\w+", name.casefold())) or "character"
+    return slug[:MAX_SLUG].rstrip("_")
 
 
 def _significant_words(name: str) -> set[str]:

@@ -10,6 +10,7 @@ playparse speaks.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -165,6 +166,9 @@ def read_output(raw: str | dict[str, Any] | None) -> ChunkParse:
     """
     if raw is None:
         raise InvalidOutput("the model gave no structured answer")
+    if isinstance(raw, dict):
+        # Parsed JSON may hold lone surrogates ("\\ud800"), which no database can store.
+        raw = _without_surrogates(raw)
     try:
         output = (
             ChunkOutput.model_validate_json(raw)
@@ -192,6 +196,19 @@ def read_output(raw: str | dict[str, Any] | None) -> ChunkParse:
             for item in output.items
         ],
     )
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {key: _without_surrogates(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_surrogates(item) for item in value]
+    return value
 
 
 def join_to_previous(parse: ChunkParse, context: ChunkContext, text: str) -> ChunkParse:

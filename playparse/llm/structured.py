@@ -139,7 +139,8 @@ class StructuredProvider:
                 type="ModelRefused",
             )
         parse = read_output(answer.output)
-        if text.strip() and not (parse.items or parse.cast or parse.title or parse.author):
+        recorded = any(item.text.strip() for item in parse.items)
+        if text.strip() and not (recorded or parse.cast or parse.title or parse.author):
             raise InvalidOutput("the answer records nothing, but the chunk has text")
         return parse
 

@@ -390,3 +390,31 @@ async def test_a_playbook_survives_the_round_trip_through_the_tables(
         loaded = await plays_repo.load_playbook(session, play=play)
     assert loaded.export() == playbook.export()
     assert loaded.export()["schema"] == "playbook/v1"
+
+
+async def test_a_play_assembled_from_what_a_model_may_send_is_saved_whole(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # Numbers past the integer columns, a speaker as long as a sentence, a lone surrogate:
+    # each once made the save fail, so the job retried its assembly and then failed.
+    from playparse.assemble import assemble
+    from playparse.llm.prompt import read_output
+
+    answer = read_output(
+        {
+            "items": [
+                {"type": "act", "text": "ACT", "number": 2**31},
+                {"type": "scene", "text": "SCENE", "number": 10**20},
+                {"type": "line", "text": "Hi.\ud800", "speakers": ["THE MAN " * 40]},
+            ]
+        }
+    )
+    playbook = assemble([answer])
+    async with sessions.begin() as session:
+        job = await repo.create_job(session, new=new_job())
+        play = await plays_repo.save_playbook(
+            session, job_id=job.id, tenant_id=job.tenant_id, playbook=playbook
+        )
+    async with sessions() as session:
+        loaded = await plays_repo.load_playbook(session, play=play)
+    assert loaded.export() == playbook.export()

@@ -152,6 +152,29 @@ async def test_an_invalid_answer_gets_one_repair() -> None:
     assert (result.input_tokens, result.output_tokens) == (20, 10)
 
 
+async def test_an_answer_whose_items_have_no_text_is_repaired_like_an_empty_one() -> None:
+    blank = {"items": [{"type": "line", "text": " ", "speakers": ["A"]}]}
+    provider = Scripted([blank, lambda text: answer_for(text)])
+    result = await provider.parse_chunk("Hello.", ChunkContext(), model=None)
+    assert [i.text for i in result.parse.items] == ["Hello."]
+    assert [repair for _, repair in provider.asked] == [False, True]
+
+
+def test_lone_surrogates_in_an_answer_become_replacement_characters() -> None:
+    # Parsed JSON may hold them ("\ud800"); no database stores them.
+    parse = read_output(
+        {
+            "title": "T\udc00",
+            "items": [{"type": "line", "text": "a\ud800b", "speakers": ["\udfff"]}],
+        }
+    )
+    assert (parse.title, parse.items[0].text, parse.items[0].speakers) == (
+        "T\ufffd",
+        "a\ufffdb",
+        ["\ufffd"],
+    )
+
+
 async def test_a_second_invalid_answer_fails_the_chunk_for_good() -> None:
     provider = Scripted(["{broken", '{"still": "wrong"}'])
     with pytest.raises(InvalidOutput) as raised:

@@ -241,3 +241,67 @@ def test_reflow_joins_lines_within_twelve_characters_of_the_wrap_width() -> None
 def test_reflow_collapses_runs_of_spaces() -> None:
     assert reflow("x" * 70 + "\nnext  word", 72) == "x" * 70 + " next word"
     assert reflow("one  line", 72) == "one  line"  # a single line is left alone
+
+
+# --- what a model may send -------------------------------------------------------------------
+
+
+def test_act_and_scene_numbers_no_play_prints_are_left_out() -> None:
+    play = assemble(
+        [chunk(heading("act", 2**31, "ACT"), heading("scene", -1, "SCENE"), said("A", "Hi."))]
+    )
+    assert (play.acts[0].number, play.acts[0].scenes[0].number) == (None, None)
+    assert assemble([chunk(heading("act", 9999, "ACT"), said("A", "Hi."))]).acts[0].number == 9999
+
+
+def test_a_speaker_given_as_a_character_id_is_that_character() -> None:
+    text = "PERSONEN:\nCLAUDIA GALOTTI, Mutter der Emilia.\nEMILIA.\n\nEMILIA. Ja.\n"
+    play_outline = scan(text)
+    ids = {c.id for c in play_outline.characters}
+    assert "claudia_galotti" in ids
+    play = assemble([chunk(said("claudia_galotti", "Ach."))], play_outline)
+    line = play.acts[0].scenes[0].items[0]
+    assert isinstance(line, LineItem) and line.character_ids == ["claudia_galotti"]
+    assert len(play.characters) == len(ids)
+
+
+def test_a_speaker_with_no_letters_names_no_character_and_the_line_stays() -> None:
+    play = assemble([chunk(said(["...", "—"], "Hm."), said("", "Ha."), said("A", "Ho."))])
+    assert [i.character_ids for i in play.acts[0].scenes[0].items] == [[], [], ["a"]]  # type: ignore[union-attr]
+    assert [c.id for c in play.characters] == ["a"]
+
+
+def test_a_speaker_as_long_as_a_sentence_gets_an_id_the_database_can_hold() -> None:
+    speaker = "THE MAN WHO " + "WALKS IN " * 40
+    play = assemble([chunk(said(speaker, "Hi.")), chunk(said(speaker + "AGAIN", "Ho."))])
+    assert all(len(c.id) <= 128 for c in play.characters)
+    assert len({c.id for c in play.characters}) == 2
+
+
+def test_a_speech_carried_on_without_its_speakers_or_spelt_otherwise_is_one_speech() -> None:
+    for second in (said([], "that is the question."), said("Hamlet.", "that is the question.")):
+        parses = [chunk(said("HAMLET", "To be,")), chunk(second, continues=True)]
+        assert items(parses) == [
+            LineItem(character_ids=["hamlet"], text="To be,\nthat is the question.")
+        ]
+
+
+def test_items_with_no_text_at_all_are_a_parse_error() -> None:
+    with pytest.raises(ParseError):
+        assemble([chunk(said("A", ""), done("  "))])
+
+
+def test_blank_titles_are_no_titles_and_a_later_chunk_does_not_outrank_the_title_page() -> None:
+    play = assemble(
+        [chunk(said("A", "Hi."), title="   ", author="\n"), chunk(done("x."), title="Real")]
+    )
+    assert (play.title, play.author) == ("Real", None)
+    text = "HAMLET\nby William Shakespeare\n\nACT I\n\nHAMLET. Hi.\n"
+    play_outline = scan(text)
+    assert play_outline.title
+    late = assemble(
+        [chunk(said("HAMLET", "Hi.")), chunk(done("Exit."), title="THE END")], play_outline
+    )
+    assert late.title == play_outline.title
+    first = assemble([chunk(said("HAMLET", "Hi."), title="The Tragedy of Hamlet")], play_outline)
+    assert first.title == "The Tragedy of Hamlet"
