@@ -156,21 +156,22 @@ def build_characters(labels: list[str], cast: list[CastEntry]) -> list[Character
         forms = by_key.setdefault(label_key(label), [])
         if label not in forms:
             forms.append(label)
-    linked: dict[int, str] = {}
+    # Cast entry -> the character it is linked to (its index in `characters`).
+    linked: dict[int, int] = {}
     characters: list[CharacterRef] = []
     used: set[str] = set()
     for key, forms in by_key.items():
-        words = _significant_words(key)
-        matches = [
-            n
-            for n, entry in enumerate(cast)
-            if words and words <= _significant_words(f"{entry.name} {entry.description or ''}")
-        ]
+        match = _cast_entry(key, cast)
+        if match is not None and match in linked:
+            # Another label of the same person ("CLAUDIA" and "CLAUDIA GALOTTI").
+            known = characters[linked[match]]
+            known.aliases = _dedupe([*known.aliases, *forms], known.name)
+            continue
         name = pretty_name(forms[0])
         aliases = list(forms)
-        if len(matches) == 1 and matches[0] not in linked:
-            entry = cast[matches[0]]
-            linked[matches[0]] = key
+        if match is not None:
+            entry = cast[match]
+            linked[match] = len(characters)
             aliases = [*forms, *entry.aliases]
             if label_key(entry.name) != key:
                 aliases.append(entry.name)
@@ -182,6 +183,28 @@ def build_characters(labels: list[str], cast: list[CastEntry]) -> list[Character
         ident = _unique(_slug(entry.name), used)
         characters.append(CharacterRef(id=ident, name=entry.name, aliases=list(entry.aliases)))
     return characters
+
+
+def _cast_entry(key: str, cast: list[CastEntry]) -> int | None:
+    """The one cast entry a label names: by the entries' names, else by names and descriptions.
+
+    Names first, so that "EMILIA" is Emilia Galotti and not one of "Odoardo, Claudia Galotti:
+    Eltern der Emilia"; descriptions next, so that "DER PRINZ" is "Hettore Gonzaga, Prinz von
+    Guastalla".
+    """
+    words = _significant_words(key)
+    if not words:
+        return None
+    for text in (
+        lambda entry: entry.name,
+        lambda entry: f"{entry.name} {entry.description or ''}",
+    ):
+        matches = [n for n, entry in enumerate(cast) if words <= _significant_words(text(entry))]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            return None
+    return None
 
 
 def _unique(ident: str, used: set[str]) -> str:

@@ -165,6 +165,22 @@ def test_a_label_matching_two_cast_entries_links_to_neither() -> None:
     ]
 
 
+def test_a_cast_entry_named_by_a_label_outranks_those_whose_descriptions_mention_it() -> None:
+    # Emilia Galotti's cast: her parents are "Eltern der Emilia".
+    cast = [
+        CastEntry(name="Emilia Galotti"),
+        CastEntry(name="Odoardo", description="Eltern der Emilia"),
+        CastEntry(name="Claudia Galotti", description="Eltern der Emilia"),
+    ]
+    characters = build_characters(["EMILIA", "CLAUDIA", "CLAUDIA GALOTTI"], cast)
+    assert [(c.id, c.aliases) for c in characters] == [
+        ("emilia", ["EMILIA", "Emilia Galotti"]),
+        # Two labels of one cast entry are one person.
+        ("claudia", ["CLAUDIA", "Claudia Galotti", "CLAUDIA GALOTTI"]),
+        ("odoardo", []),
+    ]
+
+
 def test_ids_stay_unique_when_names_slug_alike() -> None:
     characters = build_characters(["ÉLISE", "ELISE", "Élise"], [])
     assert [(c.id, c.name, c.aliases) for c in characters] == [
