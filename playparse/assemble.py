@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from playparse import chunking, front_matter, heuristic, outline
 from playparse.errors import ParseError
 from playparse.heuristic_layout import WRAP_SLACK
-from playparse.heuristic_patterns import label_key
+from playparse.heuristic_patterns import label_key, split_joint
 from playparse.outline import Outline
 from playparse.schema import (
     Act,
@@ -68,6 +68,17 @@ class _Characters:
             self._ids[key] = ident
         return self._ids[key]
 
+    def ids_for(self, label: str) -> list[str]:
+        """The ids of the characters a label names: several for a joint label whose parts are
+        all known characters ("HAMLET AND HORATIO", as a model may send it), one otherwise,
+        none for a label with no letters at all."""
+        if label not in self._used and label_key(label) not in self._ids:
+            parts = split_joint(label, set(self._ids))
+            if len(parts) > 1:
+                return [i for part in parts if (i := self.id_for(part)) is not None]
+        found = self.id_for(label)
+        return [] if found is None else [found]
+
     def export(self, speaking: set[str]) -> list[Character]:
         result = []
         for ref in self.characters:
@@ -121,6 +132,9 @@ def assemble(parses: Sequence[ChunkParse], play_outline: Outline | None = None) 
         labels = [
             s for parse in parses for item in parse.items for s in item.speakers if label_key(s)
         ]
+        # A joint label ("HAMLET AND HORATIO") is no character of its own when its parts speak.
+        keys = {label_key(s) for s in labels} | {label_key(entry.name) for entry in cast}
+        labels = [part for s in labels for part in split_joint(s, keys)]
         characters = _Characters(outline.build_characters(labels, cast), cast)
         wrap_width = 72
 
@@ -174,8 +188,7 @@ def assemble(parses: Sequence[ChunkParse], play_outline: Outline | None = None) 
             continue
         bucket = rendered.setdefault(id(scene), [])
         if item.type == "line":
-            found = (characters.id_for(label) for label in item.speakers)
-            ids = list(dict.fromkeys(i for i in found if i is not None))
+            ids = list(dict.fromkeys(i for s in item.speakers for i in characters.ids_for(s)))
             speaking.update(ids)
             bucket.append(LineItem(character_ids=ids, text=text))
         else:

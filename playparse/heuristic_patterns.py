@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -146,8 +147,13 @@ _JOINT = re.compile(r"\s*(?:,|&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bи\b)\s*", 
 
 
 def label_key(label: str) -> str:
-    """A label's comparison key: case-folded, punctuation and extra spaces removed."""
-    return " ".join(re.findall(r"[^\W_]+", label.casefold()))
+    """A label's comparison key: case-folded, punctuation and extra spaces removed.
+
+    Compatibility normalisation comes first, so that a name typed with full-width letters or
+    with its accents as separate combining marks (as some models and word processors send it)
+    has the key of its usual spelling.
+    """
+    return " ".join(re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", label).casefold()))
 
 
 def is_capitals(name: str) -> bool:

@@ -305,3 +305,29 @@ def test_blank_titles_are_no_titles_and_a_later_chunk_does_not_outrank_the_title
     assert late.title == play_outline.title
     first = assemble([chunk(said("HAMLET", "Hi."), title="The Tragedy of Hamlet")], play_outline)
     assert first.title == "The Tragedy of Hamlet"
+
+
+def test_a_joint_label_of_known_characters_names_each_of_them() -> None:
+    text = "PERSONEN:\nHAMLET.\nHORATIO.\n\nHAMLET. Ja.\n"
+    parses = [
+        chunk(said("HAMLET", "Sieh!"), said("HAMLET AND HORATIO", "Schwört!")),
+        chunk(said("Hamlet & Horatio", "Ja."), said("HAMLET UND OPHELIA", "Nein.")),
+        chunk(said("HORATIO", "Mein Prinz.")),
+    ]
+    for play_outline in (scan(text), None):
+        play = assemble(parses, play_outline)
+        lines = [item for scene in play.acts[0].scenes for item in scene.items]
+        assert [item.character_ids for item in lines if isinstance(item, LineItem)] == [
+            ["hamlet"],
+            ["hamlet", "horatio"],
+            ["hamlet", "horatio"],
+            ["hamlet_und_ophelia"],
+            ["horatio"],
+        ], play_outline
+        assert "hamlet_and_horatio" not in {c.id for c in play.characters}
+
+
+def test_a_name_in_full_width_letters_or_decomposed_accents_is_the_same_character() -> None:
+    decomposed = "RENE\u0301"
+    parses = [chunk(said("RENÉ", "Oui."), said(decomposed, "Non."), said("ＲＥＮＥ\u0301", "Si."))]
+    assert {tuple(item.character_ids) for item in items(parses)} == {("rene",)}
