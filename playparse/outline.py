@@ -190,7 +190,8 @@ def _cast_entry(key: str, cast: list[CastEntry]) -> int | None:
 
     Names first, so that "EMILIA" is Emilia Galotti and not one of "Odoardo, Claudia Galotti:
     Eltern der Emilia"; descriptions next, so that "DER PRINZ" is "Hettore Gonzaga, Prinz von
-    Guastalla".
+    Guastalla". Failing both, a family name the cast list prints on other members is left out
+    of the label, so that "ODOARDO GALOTTI" is "Odoardo" beside "Claudia Galotti".
     """
     words = _significant_words(key)
     if not words:
@@ -204,7 +205,12 @@ def _cast_entry(key: str, cast: list[CastEntry]) -> int | None:
             return matches[0]
         if matches:
             return None
-    return None
+    surnames = {label_key(entry.name).split()[-1] for entry in cast if " " in entry.name.strip()}
+    given = words - surnames
+    if not given or given == words:
+        return None
+    matches = [n for n, entry in enumerate(cast) if given <= _significant_words(entry.name)]
+    return matches[0] if len(matches) == 1 else None
 
 
 def _unique(ident: str, used: set[str]) -> str:

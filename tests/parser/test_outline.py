@@ -181,6 +181,25 @@ def test_a_cast_entry_named_by_a_label_outranks_those_whose_descriptions_mention
     ]
 
 
+def test_a_label_with_the_family_name_of_the_cast_links_to_the_entry_it_names() -> None:
+    # Odoardo is listed without the family name his wife and daughter are listed with.
+    cast = [
+        CastEntry(name="Emilia Galotti"),
+        CastEntry(name="Odoardo", description="Eltern der Emilia"),
+        CastEntry(name="Claudia Galotti", description="Eltern der Emilia"),
+        CastEntry(name="Graf Appiani"),
+    ]
+    characters = build_characters(["ODOARDO", "ODOARDO GALOTTI", "ODOARDO ROTA"], cast)
+    assert [(c.id, c.aliases) for c in characters] == [
+        ("odoardo", ["ODOARDO", "ODOARDO GALOTTI"]),
+        # Only a family name the cast list prints is left out.
+        ("odoardo_rota", ["ODOARDO ROTA"]),
+        ("emilia_galotti", []),
+        ("claudia_galotti", []),
+        ("graf_appiani", []),
+    ]
+
+
 def test_ids_stay_unique_when_names_slug_alike() -> None:
     characters = build_characters(["ÉLISE", "ELISE", "Élise"], [])
     assert [(c.id, c.name, c.aliases) for c in characters] == [
