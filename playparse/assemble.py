@@ -150,23 +150,30 @@ def assemble(parses: Sequence[ChunkParse], play_outline: Outline | None = None) 
         return acts[-1].scenes[-1]
 
     for parse in parses:
-        for n, item in enumerate(parse.items):
+        first = True
+        for item in parse.items:
+            number = _number(item.number)
             if item.type == "act":
-                acts.append(Act(number=_number(item.number), title=item.text or None))
-                last_item = None
+                # A model may repeat at a chunk's top the heading it was shown as context: the
+                # act or scene goes on, and so may the speech cut at the chunk's start.
+                if acts and number is not None and acts[-1].number == number:
+                    continue
+                acts.append(Act(number=number, title=item.text or None))
+                last_item, first = None, False
                 continue
             if item.type == "scene":
                 if not acts:
                     acts.append(Act())
-                scene = Scene(
-                    number=_number(item.number), title=item.text or None, setting=item.setting
-                )
-                acts[-1].scenes.append(scene)
-                last_item = None
+                scenes = acts[-1].scenes
+                if scenes and number is not None and scenes[-1].number == number:
+                    continue
+                scenes.append(Scene(number=number, title=item.text or None, setting=item.setting))
+                last_item, first = None, False
                 continue
             scene = current_scene()
+            opening, first = first, False
             if (
-                n == 0
+                opening
                 and parse.continues_previous
                 and last_item is not None
                 and merged

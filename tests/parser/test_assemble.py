@@ -331,3 +331,31 @@ def test_a_name_in_full_width_letters_or_decomposed_accents_is_the_same_characte
     decomposed = "RENE\u0301"
     parses = [chunk(said("RENÉ", "Oui."), said(decomposed, "Non."), said("ＲＥＮＥ\u0301", "Si."))]
     assert {tuple(item.character_ids) for item in items(parses)} == {("rene",)}
+
+
+def test_a_heading_repeated_at_a_chunks_top_opens_nothing_and_the_speech_goes_on() -> None:
+    parses = [
+        chunk(heading("act", 2, "ZWEITER AKT"), heading("scene", 3, "DRITTER AUFTRITT")),
+        chunk(done("He sits."), said("HAMLET", "To be,")),
+        chunk(
+            heading("act", 2, "ZWEITER AKT"),
+            heading("scene", 3, "DRITTER AUFTRITT"),
+            said("HAMLET", "that is the question."),
+            heading("scene", 4, "VIERTER AUFTRITT"),
+            heading("scene", 4, "VIERTER AUFTRITT"),
+            said("OPHELIA", "My lord."),
+            continues=True,
+        ),
+    ]
+    assert structure(parses) == [(2, 3, None, 2), (2, 4, None, 1)]
+    assert items(parses)[1] == LineItem(
+        character_ids=["hamlet"], text="To be,\nthat is the question."
+    )
+    # Headings without numbers are never taken for repeats.
+    epilogue = chunk(heading("act", None, "EPILOG"), done("Vorhang."))
+    assert structure([*parses, epilogue, epilogue]) == [
+        (2, 3, None, 2),
+        (2, 4, None, 1),
+        (None, None, None, 1),
+        (None, None, None, 1),
+    ]
