@@ -6,6 +6,7 @@ with a problem body under application/problem+json. The routes declare the error
 with `responses=` (a status and a description naming the problem types); `install_problem_openapi`
 gives every error response of the document the problem schema, replaces FastAPI's 422 and adds
 the errors that the app's wiring answers for any operation of a kind (api.web, api.limits).
+It also gives a saved play's playbook its schema, which the route's model leaves open.
 """
 
 from __future__ import annotations
@@ -137,6 +138,9 @@ def describe_problems(document: dict[str, Any]) -> None:
     # FastAPI's 422 bodies, referenced by nothing now.
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
+    # A saved play's document is a dict at run time (answered as stored), a Playbook in fact.
+    if "PlayPublic" in schemas and "Playbook" in schemas:
+        schemas["PlayPublic"]["properties"]["playbook"] = {"$ref": SCHEMAS + "Playbook"}
     schemas["Problem"] = PROBLEM_SCHEMA
     schemas["ValidationProblem"] = VALIDATION_PROBLEM_SCHEMA
     document["components"]["schemas"] = dict(sorted(schemas.items()))

@@ -161,6 +161,7 @@ class PlayPublic(BaseModel):
     id: str
     job_id: str
     created_at: datetime
+    # Answered as saved; api.openapi describes it as the Playbook it is.
     playbook: dict[str, Any]
 
 
@@ -178,3 +179,20 @@ class HealthReport(BaseModel):
 
     status: Literal["healthy", "degraded", "unhealthy"]
     checks: dict[str, HealthCheck]
+
+
+# The headers of an answer assembled from the chunks parsed so far (`partial=true`).
+PARTIAL_HEADERS: dict[str, Any] = {
+    "X-Playparse-Partial": {
+        "description": "`true` when the play was assembled from the chunks parsed so far",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+    "X-Chunks-Done": {
+        "description": "With X-Playparse-Partial: the chunks parsed so far",
+        "schema": {"type": "string"},
+    },
+    "X-Chunks-Total": {
+        "description": "With X-Playparse-Partial: the job's chunks in all",
+        "schema": {"type": "string"},
+    },
+}

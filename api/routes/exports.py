@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import PurePosixPath
-from typing import Annotated
+from typing import Annotated, NamedTuple
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Response
 from api.deps import SessionDep, TenantDep
 from api.problems import Problem
 from api.routes.jobs import NOT_COMPLETED, Responses, get_job_result, load_job
+from api.schemas import PARTIAL_HEADERS
 from playparse import render
 from playparse.db.models import Job
 from playparse.schema import Playbook
@@ -48,20 +49,29 @@ def _download(media_type: str, what: str) -> Responses:
                 "Content-Disposition": {
                     "description": "attachment, with the play's file name",
                     "schema": {"type": "string"},
-                }
+                },
+                **PARTIAL_HEADERS,
             },
         },
         **_ERRORS,
     }
 
 
+class JobPlay(NamedTuple):
+    job: Job
+    playbook: Playbook
+    # X-Playparse-Partial and the chunk counts, for a play assembled from the chunks so far.
+    partial_headers: dict[str, str]
+
+
 async def job_playbook(
     session: SessionDep, tenant: str, job_id: str, *, partial: bool = False
-) -> tuple[Job, Playbook]:
+) -> JobPlay:
     """The job and its play, read as `GET /api/jobs/{id}/result` answers it (409 when unready)."""
     job = await load_job(session, tenant, job_id)
     result = await get_job_result(job_id, session, tenant, partial=partial)
-    return job, Playbook.model_validate(json.loads(bytes(result.body)))
+    headers = {name: result.headers[name] for name in PARTIAL_HEADERS if name in result.headers}
+    return JobPlay(job, Playbook.model_validate(json.loads(bytes(result.body))), headers)
 
 
 def character_part(playbook: Playbook, character: str | None, cues: bool) -> Playbook:
@@ -99,12 +109,15 @@ async def _export(
     media_type: str,
     suffix: str,
 ) -> Response:
-    job, playbook = await job_playbook(session, tenant, job_id, partial=partial)
+    job, playbook, partial_headers = await job_playbook(session, tenant, job_id, partial=partial)
     text = writer(character_part(playbook, character, cues))
     return Response(
         text,
         media_type=media_type,
-        headers={"Content-Disposition": attachment(download_name(job, character, suffix))},
+        headers={
+            "Content-Disposition": attachment(download_name(job, character, suffix)),
+            **partial_headers,
+        },
     )
 
 

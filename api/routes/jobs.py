@@ -17,7 +17,7 @@ from temporalio.service import RPCError
 
 from api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
 from api.problems import Problem, too_large
-from api.schemas import JobEventList, JobEventPublic, JobList, JobPublic
+from api.schemas import PARTIAL_HEADERS, JobEventList, JobEventPublic, JobList, JobPublic
 from playparse import assemble, outline
 from playparse.config import Settings
 from playparse.db import chunks as chunks_repo
@@ -357,7 +357,11 @@ async def list_job_events(
     "/{job_id}/result",
     # Answered as a JSONResponse of Playbook.export(), which is this model's serialization.
     response_model=Playbook,
-    responses={**JOB_NOT_FOUND, 409: {"description": NOT_COMPLETED}},
+    responses={
+        200: {"description": "The play as playbook/v1", "headers": PARTIAL_HEADERS},
+        **JOB_NOT_FOUND,
+        409: {"description": NOT_COMPLETED},
+    },
 )
 async def get_job_result(
     job_id: str,

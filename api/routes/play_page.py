@@ -40,7 +40,7 @@ async def play_page(
 ) -> Response:
     """The parsed play to read: cast, acts and scenes, downloads, one character's lines."""
     try:
-        row, playbook = await exports.job_playbook(session, tenant, job_id, partial=partial)
+        row, playbook, _ = await exports.job_playbook(session, tenant, job_id, partial=partial)
     except Problem as problem:
         if problem.status == 404:
             return not_found(request, problem.detail)

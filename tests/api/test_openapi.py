@@ -8,8 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+from temporalio.worker import Worker
 
+from tests.api.test_jobs_api import submit, wait_until_final
 from tests.conftest import Api
+from tests.helpers import EXAMPLE
 
 PROBLEM = "application/problem+json"
 SCHEMAS = "#/components/schemas/"
@@ -74,7 +77,10 @@ def operation_for(document: dict[str, Any], method: str, url: str) -> dict[str, 
 # The JSON Schema keywords `check` understands; a schema using another one fails the test
 # rather than passing unchecked.
 KEYWORDS = {"$ref", "type", "required", "properties", "items", "title", "description", "format"}
-KEYWORDS |= {"examples", "enum", "additionalProperties"}
+KEYWORDS |= {"examples", "enum", "additionalProperties", "anyOf", "oneOf", "const", "default"}
+KEYWORDS |= {"minimum", "maximum"}
+# `discriminator` only names which of `oneOf` to try first; `check` tries them all.
+KEYWORDS |= {"discriminator"}
 TYPES: dict[str, type | tuple[type, ...]] = {
     "object": dict,
     "array": list,
@@ -82,6 +88,7 @@ TYPES: dict[str, type | tuple[type, ...]] = {
     "integer": int,
     "number": (int, float),
     "boolean": bool,
+    "null": type(None),
 }
 
 
@@ -98,6 +105,16 @@ def check(value: Any, schema: dict[str, Any], document: dict[str, Any], at: str 
         assert kind == "boolean" or not isinstance(value, bool), f"{at}: {value!r} is a boolean"
     if "enum" in schema:
         assert value in schema["enum"], f"{at}: {value!r} is not one of {schema['enum']}"
+    if "minimum" in schema:
+        assert value >= schema["minimum"], f"{at}: {value!r} is below {schema['minimum']}"
+    if "maximum" in schema:
+        assert value <= schema["maximum"], f"{at}: {value!r} is above {schema['maximum']}"
+    if "const" in schema:
+        assert value == schema["const"], f"{at}: {value!r} is not {schema['const']!r}"
+    for keyword, fits in (("anyOf", lambda n: n >= 1), ("oneOf", lambda n: n == 1)):
+        if keyword in schema:
+            n = sum(is_valid(value, option, document, at) for option in schema[keyword])
+            assert fits(n), f"{at}: {value!r} fits {n} of its {keyword}"
     for name in schema.get("required", []):
         assert name in value, f"{at}: {name!r} is missing"
     for name, member in schema.get("properties", {}).items():
@@ -112,6 +129,16 @@ def check(value: Any, schema: dict[str, Any], document: dict[str, Any], at: str 
         check(item, schema["items"], document, f"{at}[{index}]")
 
 
+def is_valid(value: Any, schema: dict[str, Any], document: dict[str, Any], at: str) -> bool:
+    try:
+        check(value, schema, document, at)
+    except AssertionError as error:
+        if "unsupported keywords" in str(error):
+            raise
+        return False
+    return True
+
+
 def check_against_document(
     document: dict[str, Any], method: str, url: str, response: httpx.Response
 ) -> dict[str, Any]:
@@ -122,6 +149,13 @@ def check_against_document(
     media_type = response.headers["content-type"].split(";")[0]
     content = responses[status]["content"]
     assert media_type in content, f"{method.upper()} {url}: {media_type} is not declared"
+    for name in ("x-playparse-partial", "x-chunks-done", "x-chunks-total"):
+        if name in response.headers:
+            headers = {h.lower() for h in responses[status].get("headers", {})}
+            assert name in headers, f"{method.upper()} {url}: header {name} is not declared"
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        check(response.text, content[media_type]["schema"], document)
+        return {}
     body: dict[str, Any] = response.json()
     check(body, content[media_type]["schema"], document)
     return body
@@ -205,6 +239,26 @@ async def test_real_errors_are_what_the_document_declares(api: Api) -> None:
     # Not a problem: the health report, whether healthy or not (no worker polls the test's queue).
     health = await api.http.get("/api/health")
     assert check_against_document(document, "get", "/api/health", health)["checks"]["database"]
+
+
+async def test_a_parsed_play_and_a_partial_one_are_what_the_document_declares(
+    api: Api, worker: Worker
+) -> None:
+    document = await load_openapi(api)
+    job = (await submit(api, EXAMPLE.read_bytes(), EXAMPLE.name, chunk_size=2500)).json()
+    done = await wait_until_final(api, job["id"])
+    assert done["status"] == "completed"
+    urls = [f"/api/jobs/{job['id']}", f"/api/plays/{done['play_id']}"]
+    for suffix in ("", ".md", ".txt"):
+        urls += [f"/api/jobs/{job['id']}/result{suffix}"] * 2
+        urls[-1] += "?partial=true"
+    for url in urls:
+        response = await api.http.get(url)
+        assert response.status_code == 200, url
+        check_against_document(document, "get", url, response)
+        assert ("x-playparse-partial" in response.headers) == url.endswith("partial=true"), url
+    play = (await api.http.get(f"/api/plays/{done['play_id']}")).json()
+    assert play["playbook"] == (await api.http.get(f"/api/jobs/{job['id']}/result")).json()
 
 
 async def test_every_change_the_document_lists_is_refused_from_another_site(api: Api) -> None:
