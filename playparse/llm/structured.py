@@ -10,7 +10,10 @@ what to do with the answer:
   validation error), and a second invalid answer fails the chunk for good with that error;
 - an answer cut off by the output token limit is never used: the chunk is split in two at a
   line break and each half is asked for on its own (the second with the first half's context),
-  down to a few levels.
+  down to a few levels;
+- a whole chunk whose answer does not come within the request timeout (a long answer from a
+  slow model takes minutes) is asked for in halves the same way, once: a half that times out
+  too fails the attempt, and Temporal's retry policy asks again.
 """
 
 from __future__ import annotations
@@ -97,7 +100,13 @@ class StructuredProvider:
     async def _parse(
         self, text: str, context: ChunkContext, model: str, usage: _Usage, depth: int
     ) -> ChunkParse:
-        answer = await self._ask(model, text, context, repair=None)
+        try:
+            answer = await self._ask(model, text, context, repair=None)
+        except ProviderError as error:
+            # Halves are quicker to write; a provider that is down times out on them too.
+            if error.type != "Timeout" or depth > 0 or len(text) < MIN_SPLIT_CHARS:
+                raise
+            return await self._halves(text, context, model, usage, depth)
         usage.add(answer)
         if not answer.truncated:
             try:
@@ -114,6 +123,11 @@ class StructuredProvider:
                 retryable=False,
                 type="OutputTruncated",
             )
+        return await self._halves(text, context, model, usage, depth)
+
+    async def _halves(
+        self, text: str, context: ChunkContext, model: str, usage: _Usage, depth: int
+    ) -> ChunkParse:
         first, second = split_text(text)
         head = await self._parse(first, context, model, usage, depth + 1)
         tail = await self._parse(second, context_after(head, context), model, usage, depth + 1)

@@ -140,6 +140,8 @@ class Scripted(StructuredProvider):
         scripted = self.answers.pop(0)
         if scripted == "cut":
             return Answer(None, truncated=True, input_tokens=10, output_tokens=1000)
+        if scripted == "slow":
+            raise ProviderError("scripted: the request timed out", retryable=True, type="Timeout")
         output = scripted(text) if callable(scripted) else scripted
         return Answer(output, truncated=False, input_tokens=10, output_tokens=5)
 
@@ -193,6 +195,19 @@ async def test_a_cut_off_answer_is_split_and_never_used() -> None:
     first, second = provider.asked[1][0], provider.asked[2][0]
     assert first + second == text and first.endswith("\n")
     assert result.output_tokens == 1000 + 5 + 5
+
+
+async def test_a_chunk_whose_answer_times_out_is_asked_for_in_halves_once() -> None:
+    text = "".join(f"Line {n} of a long speech that goes on.\n" for n in range(20))
+    provider = Scripted(["slow", lambda t: answer_for(t, "ANNA"), lambda t: answer_for(t, "ANNA")])
+    result = await provider.parse_chunk(text, ChunkContext(), model=None)
+    assert [i.text for i in result.parse.items] == text.splitlines()
+    assert [asked for asked, _ in provider.asked[1:]] == list(split_text(text))
+    # A half that times out too fails the attempt as retryable, and so does a short chunk.
+    for answers, piece in ((["slow", "slow"], text), (["slow"], "Short.")):
+        with pytest.raises(ProviderError) as raised:
+            await Scripted(answers).parse_chunk(piece, ChunkContext(), model=None)
+        assert raised.value.type == "Timeout" and raised.value.retryable
 
 
 async def test_a_piece_too_small_to_split_fails_readably() -> None:

@@ -401,7 +401,7 @@ async def test_500_and_529_are_retried_until_the_provider_answers(
 
 
 @each_provider
-async def test_a_hanging_request_times_out_and_the_chunk_is_asked_again(
+async def test_a_chunk_whose_answer_times_out_is_asked_for_in_halves(
     api: Api,
     worker: None,
     llm: FakeLLM,
@@ -412,11 +412,31 @@ async def test_a_hanging_request_times_out_and_the_chunk_is_asked_again(
     job = await finish(api, provider)
 
     assert job["status"] == "completed", job["error"]
-    hung, answered = requests_for(llm, 1)
+    hung, head, tail = requests_for(llm, 1)
     # The SDK gave up after llm_timeout_s and hung up; nothing was sent back.
     assert hung.disconnected and hung.status is None
     assert hung.duration is not None and 1.4 <= hung.duration < 5
-    assert answered.status == 200
+    assert (head.status, tail.status) == (200, 200)
+    assert head.document and tail.document and head.document + tail.document == hung.document
+    assert not [e for e in await events_of(api, job["id"]) if e["kind"] == "retrying"]
+    await no_secrets(job["id"])
+
+
+@each_provider
+async def test_a_half_that_times_out_too_fails_the_attempt_and_the_chunk_is_asked_again(
+    api: Api,
+    worker: None,
+    llm: FakeLLM,
+    provider: str,
+    no_secrets: NoSecrets,
+) -> None:
+    llm.add(hang(when=for_chunk(1)), hang(when=for_chunk(1)))
+    job = await finish(api, provider)
+
+    assert job["status"] == "completed", job["error"]
+    whole, head, again, *halves = requests_for(llm, 1)
+    assert [e.status for e in (whole, head)] == [None, None]
+    assert again.document == whole.document and again.status == 200 and not halves
     retrying = [e["detail"] for e in await events_of(api, job["id"]) if e["kind"] == "retrying"]
     assert [(e["chunk"], e["error"]) for e in retrying] == [
         (1, f"{provider}: the request timed out")
