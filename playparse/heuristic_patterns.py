@@ -176,6 +176,11 @@ def is_name_like(name: str) -> bool:
     )
 
 
+def looks_joint(name: str) -> bool:
+    """Whether a label has the shape of several speakers ("A and B", "A, B"), known or not."""
+    return len([p for p in _JOINT.split(name) if p]) > 1
+
+
 def split_joint(name: str, known: set[str]) -> list[str]:
     """Split "A and B" into its speakers when each part is itself a known label."""
     parts = [p for p in _JOINT.split(name) if p]

@@ -19,7 +19,7 @@ from playparse.front_matter import find_front_matter_end, pretty_name, read_fron
 from playparse.heuristic import Reader
 from playparse.heuristic_context import ReaderState
 from playparse.heuristic_layout import DEFAULT_WRAP, detect_layout, lines_with_offsets
-from playparse.heuristic_patterns import label_key
+from playparse.heuristic_patterns import label_key, looks_joint
 from playparse.schema import CastEntry, CharacterRef, ChunkContext
 
 _STOPWORDS = {
@@ -149,13 +149,16 @@ def build_characters(labels: list[str], cast: list[CastEntry]) -> list[Character
 
     A label links to the one cast entry whose name and description contain all its words
     ("DER PRINZ" to "Hettore Gonzaga, Prinz von Guastalla"); the entry's name becomes an alias.
-    Cast entries nobody speaks as are listed after the speakers.
+    Cast entries nobody speaks as are listed after the speakers. A label that is another one
+    with words added, and the only such label ("HÄNSCHEN" and "HÄNSCHEN RILOW"), names the
+    same person unless the two link to different cast entries.
     """
     by_key: dict[str, list[str]] = {}
     for label in labels:
         forms = by_key.setdefault(label_key(label), [])
         if label not in forms:
             forms.append(label)
+    by_key = _join_longer_labels(by_key, cast)
     # Cast entry -> the character it is linked to (its index in `characters`).
     linked: dict[int, int] = {}
     characters: list[CharacterRef] = []
@@ -183,6 +186,36 @@ def build_characters(labels: list[str], cast: list[CastEntry]) -> list[Character
         ident = _unique(_slug(entry.name), used)
         characters.append(CharacterRef(id=ident, name=entry.name, aliases=list(entry.aliases)))
     return characters
+
+
+def _join_longer_labels(
+    by_key: dict[str, list[str]], cast: list[CastEntry]
+) -> dict[str, list[str]]:
+    """`by_key` with each label that has exactly one longer form ("moritz" and "moritz
+    stiefel") holding the forms of both, under whichever of the two spoke first, unless the
+    two link to different cast entries ("PRINZ" to "Prinz Carl", "PRINZ VON GUASTALLA" to
+    "Hettore Gonzaga, Prinz von Guastalla")."""
+    longer: dict[str, list[str]] = {key: [] for key in by_key}
+    for key in (key for key in by_key if not looks_joint(key)):
+        words = key.split()
+        for n in range(1, len(words)):
+            shorter, added = " ".join(words[:n]), " ".join(words[n:])
+            # "MACBETH LENNOX" is two speakers whose comma went missing, not a longer name.
+            if shorter in longer and added not in longer:
+                longer[shorter].append(key)
+    partner: dict[str, str] = {}
+    for short, extended in longer.items():
+        if len(extended) != 1 or extended[0] in partner:
+            continue
+        if len({_cast_entry(short, cast), _cast_entry(extended[0], cast)} - {None}) < 2:
+            partner[short], partner[extended[0]] = extended[0], short
+    joined: dict[str, list[str]] = {}
+    for key, forms in by_key.items():
+        if partner.get(key) in joined:
+            joined[partner[key]] += forms
+        else:
+            joined[key] = list(forms)
+    return joined
 
 
 def _cast_entry(key: str, cast: list[CastEntry]) -> int | None:

@@ -273,7 +273,7 @@ def test_a_speaker_with_no_letters_names_no_character_and_the_line_stays() -> No
 
 def test_a_speaker_as_long_as_a_sentence_gets_an_id_the_database_can_hold() -> None:
     speaker = "THE MAN WHO " + "WALKS IN " * 40
-    play = assemble([chunk(said(speaker, "Hi.")), chunk(said(speaker + "AGAIN", "Ho."))])
+    play = assemble([chunk(said(speaker + "ONCE", "Hi.")), chunk(said(speaker + "AGAIN", "Ho."))])
     assert all(len(c.id) <= 128 for c in play.characters)
     assert len({c.id for c in play.characters}) == 2
 

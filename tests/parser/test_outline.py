@@ -176,7 +176,7 @@ def test_a_cast_entry_named_by_a_label_outranks_those_whose_descriptions_mention
     assert [(c.id, c.aliases) for c in characters] == [
         ("emilia", ["EMILIA", "Emilia Galotti"]),
         # Two labels of one cast entry are one person.
-        ("claudia", ["CLAUDIA", "Claudia Galotti", "CLAUDIA GALOTTI"]),
+        ("claudia", ["CLAUDIA", "CLAUDIA GALOTTI", "Claudia Galotti"]),
         ("odoardo", []),
     ]
 
@@ -197,6 +197,37 @@ def test_a_label_with_the_family_name_of_the_cast_links_to_the_entry_it_names() 
         ("emilia_galotti", []),
         ("claudia_galotti", []),
         ("graf_appiani", []),
+    ]
+
+
+def test_a_label_with_words_added_is_the_same_person_when_it_is_the_only_such_label() -> None:
+    labels = ["MORITZ", "MELCHIOR", "MORITZ STIEFEL", "HÄNSCHEN RILOW", "HÄNSCHEN"]
+    labels += ["ANTIPHOLUS", "ANTIPHOLUS OF EPHESUS", "ANTIPHOLUS OF SYRACUSE"]
+    labels += ["MACBETH", "LENNOX", "MACBETH LENNOX", "WENDLA", "WENDLA UND ILSE"]
+    assert [(c.id, c.aliases) for c in build_characters(labels, [])] == [
+        ("moritz", ["MORITZ", "MORITZ STIEFEL"]),
+        ("melchior", ["MELCHIOR"]),
+        ("hanschen_rilow", ["HÄNSCHEN RILOW", "HÄNSCHEN"]),
+        # Two longer forms: two more people.
+        ("antipholus", ["ANTIPHOLUS"]),
+        ("antipholus_of_ephesus", ["ANTIPHOLUS OF EPHESUS"]),
+        ("antipholus_of_syracuse", ["ANTIPHOLUS OF SYRACUSE"]),
+        ("macbeth", ["MACBETH"]),
+        ("lennox", ["LENNOX"]),
+        # The words added are a speaker of their own.
+        ("macbeth_lennox", ["MACBETH LENNOX"]),
+        # A joint label, whether or not its speakers are known.
+        ("wendla", ["WENDLA"]),
+        ("wendla_und_ilse", ["WENDLA UND ILSE"]),
+    ]
+    cast = [
+        CastEntry(name="Prinz Carl"),
+        CastEntry(name="Hettore Gonzaga", description="Prinz von Guastalla"),
+    ]
+    characters = build_characters(["PRINZ", "PRINZ VON GUASTALLA"], cast)
+    assert [(c.id, c.aliases) for c in characters] == [
+        ("prinz", ["PRINZ", "Prinz Carl"]),
+        ("prinz_von_guastalla", ["PRINZ VON GUASTALLA", "Hettore Gonzaga"]),
     ]
 
 
