@@ -12,6 +12,7 @@ import bisect
 import re
 import unicodedata
 from collections import Counter
+from typing import NamedTuple
 
 from pydantic import BaseModel, Field, PrivateAttr
 
@@ -164,12 +165,17 @@ def build_characters(labels: list[str], cast: list[CastEntry]) -> list[Character
     characters: list[CharacterRef] = []
     used: set[str] = set()
     for key, forms in by_key.items():
-        match = _cast_entry(key, cast)
-        if match is not None and match in linked:
-            # Another label of the same person ("CLAUDIA" and "CLAUDIA GALOTTI").
-            known = characters[linked[match]]
-            known.aliases = _dedupe([*known.aliases, *forms], known.name)
-            continue
+        found = _cast_entry(key, cast)
+        match = found.entry if found else None
+        if found and match in linked:
+            if not found.by_description:
+                # Another label of the same person ("CLAUDIA" and "CLAUDIA GALOTTI").
+                known = characters[linked[found.entry]]
+                known.aliases = _dedupe([*known.aliases, *forms], known.name)
+                continue
+            # Someone the entry's description mentions ("Полина Андреевна, его жена" in a
+            # cast paragraph that holds three people): a person of their own.
+            match = None
         name = pretty_name(forms[0])
         aliases = list(forms)
         if match is not None:
@@ -207,7 +213,8 @@ def _join_longer_labels(
     for short, extended in longer.items():
         if len(extended) != 1 or extended[0] in partner:
             continue
-        if len({_cast_entry(short, cast), _cast_entry(extended[0], cast)} - {None}) < 2:
+        links = (_cast_entry(short, cast), _cast_entry(extended[0], cast))
+        if len({link.entry for link in links if link}) < 2:
             partner[short], partner[extended[0]] = extended[0], short
     joined: dict[str, list[str]] = {}
     for key, forms in by_key.items():
@@ -218,7 +225,14 @@ def _join_longer_labels(
     return joined
 
 
-def _cast_entry(key: str, cast: list[CastEntry]) -> int | None:
+class _Link(NamedTuple):
+    """The cast entry a label names, and whether only its description names it."""
+
+    entry: int
+    by_description: bool
+
+
+def _cast_entry(key: str, cast: list[CastEntry]) -> _Link | None:
     """The one cast entry a label names: by the entries' names, else by names and descriptions.
 
     Names first, so that "EMILIA" is Emilia Galotti and not one of "Odoardo, Claudia Galotti:
@@ -229,13 +243,13 @@ def _cast_entry(key: str, cast: list[CastEntry]) -> int | None:
     words = _significant_words(key)
     if not words:
         return None
-    for text in (
-        lambda entry: entry.name,
-        lambda entry: f"{entry.name} {entry.description or ''}",
+    for by_description, text in (
+        (False, lambda entry: entry.name),
+        (True, lambda entry: f"{entry.name} {entry.description or ''}"),
     ):
         matches = [n for n, entry in enumerate(cast) if words <= _significant_words(text(entry))]
         if len(matches) == 1:
-            return matches[0]
+            return _Link(matches[0], by_description)
         if matches:
             return None
     surnames = {label_key(entry.name).split()[-1] for entry in cast if " " in entry.name.strip()}
@@ -243,7 +257,7 @@ def _cast_entry(key: str, cast: list[CastEntry]) -> int | None:
     if not given or given == words:
         return None
     matches = [n for n, entry in enumerate(cast) if given <= _significant_words(entry.name)]
-    return matches[0] if len(matches) == 1 else None
+    return _Link(matches[0], False) if len(matches) == 1 else None
 
 
 def _unique(ident: str, used: set[str]) -> str:

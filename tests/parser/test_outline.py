@@ -231,6 +231,19 @@ def test_a_label_with_words_added_is_the_same_person_when_it_is_the_only_such_la
     ]
 
 
+def test_people_a_linked_entrys_description_names_are_people_of_their_own() -> None:
+    # A cast paragraph that holds three people, as a Word document may have it.
+    description = "дочь помещика. Илья Шамраев, поручик. Полина Андреевна, его жена"
+    cast = [CastEntry(name="Нина Заречная", description=description), CastEntry(name="Маша")]
+    characters = build_characters(["НИНА", "ШАМРАЕВ", "ПОЛИНА АНДРЕЕВНА"], cast)
+    assert [(c.id, c.aliases) for c in characters] == [
+        ("нина", ["НИНА", "Нина Заречная"]),
+        ("шамраев", ["ШАМРАЕВ"]),
+        ("полина_андреевна", ["ПОЛИНА АНДРЕЕВНА"]),
+        ("маша", []),
+    ]
+
+
 def test_ids_stay_unique_when_names_slug_alike() -> None:
     characters = build_characters(["ÉLISE", "ELISE", "Élise"], [])
     assert [(c.id, c.name, c.aliases) for c in characters] == [
