@@ -30,7 +30,8 @@ _BEST, _LABEL, _PARAGRAPH, _LINE = 3, 2, 1, 0
 
 # Inside a line: the spaces after a letter or digit, and any spaces.
 _SPACE_AFTER_WORD = re.compile(r"(?<=[^\W_])[ \t]+(?=\S)")
-_ANY_SPACE = re.compile(r"[ \t]+(?=\S)")
+# A run of spaces is tried from its start only, so a long run costs its length, not its square.
+_ANY_SPACE = re.compile(r"(?<![ \t])[ \t]++(?=\S)")
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,9 @@ _SCENE_WORDS = (
 )
 _KEYWORD = r"(?P<kw>[^\W\d_]+)"
 _NUMBER = r"(?P<num>[^\W_]+)"
-_REST = r"(?P<rest>(?:\s*[.:,;–—-]+\s*|\s+)(?P<title>\S.*?)?|\s*[.:]?)\s*$"
+# Possessive runs (*+, ++) and titles that end in a non-space keep every pattern here linear: a
+# line of thousands of spaces must not cost seconds (a line may hold 10,000 characters).
+_REST = r"(?P<rest>(?:\s*+[.:,;–—-]++\s*+|\s++)(?P<title>\S(?:.*\S)?)?|\s*+[.:]?)\s*+$"
 _KEYWORD_FIRST = re.compile(rf"^{_KEYWORD}\s+(?:the\s+)?{_NUMBER}{_REST}", re.IGNORECASE)
 _NUMBER_FIRST = re.compile(rf"^{_NUMBER}\.?\s+{_KEYWORD}{_REST}")
 
@@ -138,12 +140,14 @@ _ABBREVIATION = rf"(?:{'|'.join(_ABBREVIATIONS)})\."
 ABBREVIATION_KEYS = frozenset(a.casefold() for a in _ABBREVIATIONS)
 _WORD = r"[^\W\d_][^\W\d_'’-]*"
 _NAME = rf"(?:(?i:{_ABBREVIATION})\s?)?{_WORD}(?:\s(?:(?i:{_ABBREVIATION})|{_WORD})){{0,5}}"
-_ASIDE = r"(?P<aside>\s*[\[(][^\])]*[\])])?"
-LABEL_ALONE = re.compile(rf"^(?P<indent>[ \t]*)(?P<name>{_NAME}){_ASIDE}\s*(?P<punct>[.:])?\s*$")
+_ASIDE = r"(?P<aside>\s*+[\[(][^\])]*+[\])])?"
+LABEL_ALONE = re.compile(rf"^(?P<indent>[ \t]*+)(?P<name>{_NAME}){_ASIDE}\s*+(?P<punct>[.:])?\s*+$")
 LABEL_INLINE = re.compile(
-    rf"^(?P<indent>[ \t]*)(?P<name>{_NAME}){_ASIDE}\s*(?P<punct>[.:])\s+(?P<rest>\S.*)$"
+    rf"^(?P<indent>[ \t]*+)(?P<name>{_NAME}){_ASIDE}\s*+(?P<punct>[.:])\s++(?P<rest>\S.*)$"
 )
-_JOINT = re.compile(r"\s*(?:,|&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bи\b)\s*", re.IGNORECASE)
+_JOINT = re.compile(
+    r"(?<!\s)\s*+(?:,|&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bи\b)\s*+", re.IGNORECASE
+)
 
 
 def label_key(label: str) -> str:
@@ -223,11 +227,13 @@ def clean_label(name: str) -> str:
 # --- front matter ------------------------------------------------------------------------------
 
 CAST_HEADING = re.compile(
-    r"^\s*(?:dramatis\s+person(?:ae|æ)|the\s+persons\s+of\s+the\s+play|persons\s+represented|"
+    r"^\s*+(?:dramatis\s+person(?:ae|æ)|the\s+persons\s+of\s+the\s+play|persons\s+represented|"
     r"characters|cast(?:\s+of\s+characters)?|(?:die\s+)?personen(?:\s+der\s+handlung)?|"
     r"mitwirkende|действующие\s+лица|лица|personnages|personajes|personaggi|interlocutori)"
-    r"\s*[.:]?\s*$",
+    r"\s*+[.:]?\s*+$",
     re.IGNORECASE,
 )
-AUTHOR_LINE = re.compile(r"^\s*(?:by|von|par|di|de|por|author:)\s+(?P<author>\S.*?)\s*$", re.I)
-TITLE_LINE = re.compile(r"^\s*title:\s+(?P<title>\S.*?)\s*$", re.IGNORECASE)
+AUTHOR_LINE = re.compile(
+    r"^\s*+(?:by|von|par|di|de|por|author:)\s++(?P<author>\S(?:.*\S)?)\s*+$", re.IGNORECASE
+)
+TITLE_LINE = re.compile(r"^\s*+title:\s++(?P<title>\S(?:.*\S)?)\s*+$", re.IGNORECASE)

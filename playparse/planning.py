@@ -53,16 +53,32 @@ class PlanningProcesses:
         )
 
     async def plan(self, text: str, chunk_size: int) -> Plan:
-        """Plan in a child process; a dead process (killed, out of memory) is replaced."""
+        """Plan in a child process; a dead process (killed, out of memory) is replaced.
+
+        A plan abandoned half-way (the activity cancelled or timed out) ends its process too:
+        left running, it would hold the pool while the next attempt, and every other job's
+        planning, queued behind it.
+        """
         try:
             return await asyncio.get_running_loop().run_in_executor(
                 self._pool, plan_play, text, chunk_size
             )
         except BrokenProcessPool as error:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._start()
+            self._restart()
             # Retryable: the next attempt plans in a new process.
             raise RuntimeError("a planning process ended before it answered") from error
+        except asyncio.CancelledError:
+            self._restart()
+            raise
+
+    def _restart(self) -> None:
+        """End the pool's processes, whatever they are doing, and start new ones."""
+        # ProcessPoolExecutor has no public way to stop a running task before Python 3.14.
+        children = list(getattr(self._pool, "_processes", {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for child in children:
+            child.terminate()
+        self._pool = self._start()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

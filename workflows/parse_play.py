@@ -192,7 +192,7 @@ class ParsePlayWorkflow:
                 JobRef(input.job_id),
                 start_to_close_timeout=policies.PLAN_TIMEOUT,
                 heartbeat_timeout=policies.STEP_HEARTBEAT,
-                retry_policy=policies.DB_RETRY,
+                retry_policy=policies.PLAN_RETRY,
                 priority=self._priority,
             )
             self._progress.chunks_total = plan.chunks_total

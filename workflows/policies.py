@@ -46,6 +46,15 @@ EXTRACT_RETRY = RetryPolicy(
 PLAN_TIMEOUT = timedelta(minutes=2)
 ASSEMBLE_TIMEOUT = timedelta(minutes=5)
 STEP_HEARTBEAT = timedelta(seconds=10)
+# Planning is pure computation on the stored text: an attempt that ran out of time would run
+# out again, so a few attempts (for a lost worker or a database hiccup) are enough.
+PLAN_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=3,
+    non_retryable_error_types=PERMANENT_ERRORS,
+)
 
 # One provider call per chunk. Heartbeats every second let cancel and pause reach a chunk
 # within a second or two; the heartbeat timeout notices a worker that died mid-chunk.

@@ -21,3 +21,11 @@ def backoff(policy: RetryPolicy) -> list[timedelta]:
 def test_a_chunk_outlasts_minutes_of_overload_before_it_fails_its_job() -> None:
     # Six attempts used to be spent within 62 s, so a minute of 529s failed the job.
     assert sum(backoff(policies.CHUNK_RETRY), timedelta()) >= timedelta(minutes=8)
+
+
+def test_planning_that_runs_out_of_time_fails_its_job_within_minutes() -> None:
+    # Under the database policy's twenty attempts a play too slow to plan held a planning
+    # process for forty minutes, every other job's planning queued behind it.
+    attempts = policies.PLAN_RETRY.maximum_attempts
+    spent = attempts * policies.PLAN_TIMEOUT + sum(backoff(policies.PLAN_RETRY), timedelta())
+    assert spent <= timedelta(minutes=7)
