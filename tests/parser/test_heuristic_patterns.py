@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from playparse.assemble import parse_text
@@ -21,6 +23,7 @@ from playparse.heuristic_patterns import (
     numeral,
     split_joint,
 )
+from playparse.planning import plan_play
 
 
 @pytest.mark.parametrize(
@@ -296,3 +299,17 @@ def test_a_footnote_mark_or_a_huge_number_after_a_heading_word_parses() -> None:
     assert [act.number for act in playbook.acts if act.number is not None] == [2]
     lines = [i.text for a in playbook.acts for s in a.scenes for i in s.items if i.type == "line"]
     assert lines == ["To be.", "Or not."]
+
+
+def test_lines_of_thousands_of_spaces_cost_their_length_not_its_square() -> None:
+    # Each of these took the patterns 0.1 to 2 s of backtracking (quadratic in the run of
+    # spaces); a 2 MB upload of such lines held its job's planning for minutes.
+    run = " " * 9_990
+    shapes = [f"ANNA{run}x", f"ACT I. x{run}y", f"by x{run}(", f"Dramatis Personae{run}x"]
+    shapes += [f"A{run}and", f"title: x{run}y", f"DER PRINZ (leise{run}"]
+    text = "ANNA.\nHello.\n\n" + "\n\n".join(shapes * 5) + "\n\nBEN.\nGoodbye.\n"
+    started = time.process_time()
+    plan_play(text, 2500)
+    parse_text(text, 2500)
+    # About 0.2 s of CPU now; over 30 s before.
+    assert time.process_time() - started < 10
