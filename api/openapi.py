@@ -54,7 +54,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "max_bytes": {"type": "integer", "description": "With a 413: the upload limit."},
         "job_id": {
             "type": "string",
-            "description": "With a 503 temporal-unavailable: the job recorded but not scheduled.",
+            "description": (
+                "With a 503 temporal-unavailable, or a 422 when Temporal refused the start: the "
+                "job recorded but not scheduled."
+            ),
         },
     },
 }

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
 from api.problems import Problem, too_large
@@ -80,10 +80,17 @@ def accepted(job: Job) -> JSONResponse:
     )
 
 
+# The file name goes into the Filename search attribute, which Temporal holds to 2 KB of JSON;
+# JSON writes a character outside ASCII as an escape of 6 bytes (12 for an emoji).
+MAX_FILENAME_JSON_BYTES = 1024
+
+
 def _safe_filename(name: str | None) -> str:
     cleaned = "".join(ch for ch in (name or "") if ch.isprintable()).strip()
-    cleaned = cleaned.replace("\\", "/").rsplit("/", 1)[-1]
-    return cleaned[:255] or "upload"
+    cleaned = cleaned.replace("\\", "/").rsplit("/", 1)[-1][:255]
+    while len(json.dumps(cleaned)) > MAX_FILENAME_JSON_BYTES:
+        cleaned = cleaned[: len(cleaned) * 3 // 4]
+    return cleaned.strip() or "upload"
 
 
 @router.post(
@@ -97,8 +104,9 @@ def _safe_filename(name: str | None) -> str:
         422: {
             "description": (
                 "An invalid option (validation-error), a provider that is unknown or not "
-                "configured (unknown-provider), or an Idempotency-Key used for another request "
-                "(idempotency-key-reused)"
+                "configured (unknown-provider), an Idempotency-Key used for another request "
+                "(idempotency-key-reused), or a job the Temporal service refused to start "
+                "(validation-error, with job_id)"
             )
         },
         503: {
@@ -286,6 +294,8 @@ async def start_workflow(client: Client, settings: Settings, job: Job, session: 
             priority=temporal_priority(job.priority),
         )
     except RPCError as error:
+        # Temporal refusing the start itself would refuse it again: no use retrying.
+        refused = error.status == RPCStatusCode.INVALID_ARGUMENT
         await jobs_repo.record_state(
             session,
             job_id=job.id,
@@ -294,11 +304,18 @@ async def start_workflow(client: Client, settings: Settings, job: Job, session: 
             error=JobError(
                 "SchedulingFailed",
                 "the job could not be scheduled: the Temporal service did not accept it",
-                retryable=True,
+                retryable=not refused,
             ),
             detail={"reason": str(error)},
         )
         await session.commit()
+        if refused:
+            raise Problem(
+                422,
+                "validation-error",
+                f"the Temporal service refused the job: {error.message}",
+                job_id=job.id,
+            ) from error
         raise Problem(
             503,
             "temporal-unavailable",

@@ -37,6 +37,9 @@ REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
     ("path in the file name", "/api/jobs", {"files": {"file": ("../../etc/passwd", PLAY)}}),
     ("control characters in the name", "/api/jobs", {"files": {"file": ("a\x00\x07.txt", PLAY)}}),
     ("very long file name", "/api/jobs", {"files": {"file": ("n" * 5000 + ".txt", PLAY)}}),
+    # Temporal holds a search attribute to 2 KB of JSON, where each of these takes 12 bytes.
+    ("a long name of emoji", "/api/jobs", {"files": {"file": ("😀" * 300 + ".txt", PLAY)}}),
+    ("a long name in Chinese", "/api/jobs", {"files": {"file": ("戏" * 400 + ".txt", PLAY)}}),
     ("binary noise", "/api/jobs", {"files": {"file": ("x.bin", bytes(range(256)) * 20)}}),
     ("a zip that is not a docx", "/api/jobs", {"files": {"file": ("x.docx", b"PK\x03\x04junk")}}),
     ("a truncated pdf", "/api/jobs", {"files": {"file": ("x.pdf", b"%PDF-1.7\n1 0 obj <<")}}),
@@ -150,3 +153,18 @@ async def test_control_characters_in_searches_and_cursors_find_nothing(api: Api)
     listed = await api.http.get("/api/jobs", params={"cursor": forged.decode()})
     assert listed.status_code == 400
     assert listed.json()["type"] == "urn:playparse:problem:invalid-cursor"
+
+
+async def test_a_start_temporal_refuses_is_a_422_and_a_job_failed_for_good(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.routes import jobs as jobs_routes
+
+    # The name cut to the column only: more than the 2 KB Temporal holds a search attribute to.
+    monkeypatch.setattr(jobs_routes, "_safe_filename", lambda name: name[:255])
+    response = await api.http.post("/api/jobs", files={"file": ("😀" * 180, PLAY)})
+    assert response.status_code == 422 and response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert "refused the job" in body["detail"] and "size" in body["detail"]
+    job = (await api.http.get(f"/api/jobs/{body['job_id']}")).json()
+    assert job["status"] == "failed" and job["error"]["retryable"] is False
