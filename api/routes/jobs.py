@@ -25,7 +25,7 @@ from playparse.db import jobs as jobs_repo
 from playparse.db import plays as plays_repo
 from playparse.db.models import Job
 from playparse.errors import ParseError
-from playparse.extraction import detect_format
+from playparse.extraction import DocumentFormat, detect_format
 from playparse.ids import MAX_BIGINT, is_valid_id
 from playparse.jobs import JobError, JobStatus
 from playparse.llm.base import ALL_PROVIDERS, LLM_PROVIDERS, configured_providers
@@ -83,6 +83,11 @@ def accepted(job: Job) -> JSONResponse:
 # The file name goes into the Filename search attribute, which Temporal holds to 2 KB of JSON;
 # JSON writes a character outside ASCII as an escape of 6 bytes (12 for an emoji).
 MAX_FILENAME_JSON_BYTES = 1024
+
+
+def _inspect(content: bytes) -> tuple[DocumentFormat | None, str]:
+    """The upload's format (None for an empty one) and its SHA-256."""
+    return (detect_format(content) if content else None), hashlib.sha256(content).hexdigest()
 
 
 def _safe_filename(name: str | None) -> str:
@@ -190,11 +195,12 @@ async def create_job(
     if len(content) > settings.max_upload_bytes:
         # The body limit leaves room for the form around the file; the file itself may not.
         raise too_large(settings.max_upload_bytes)
-    document_format = detect_format(content) if content else None
+    # Off the event loop: deciding the format of 100 MB (decoding it, or a ZIP's directory)
+    # and hashing it take long enough to stall every other request.
+    document_format, sha256 = await asyncio.to_thread(_inspect, content)
     if content and document_format is None:
         raise Problem(415, "unsupported-document", "the file is not a PDF, DOCX or text file")
     filename = _safe_filename(file.filename)
-    sha256 = hashlib.sha256(content).hexdigest()
     options = {
         "provider": provider,
         "model": chosen_model,

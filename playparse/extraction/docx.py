@@ -7,6 +7,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
+from playparse.extraction.detect import MAX_ZIP_DIRECTORY_BYTES, zip_directory_size
 from playparse.extraction.docx_styles import Styles, W
 from playparse.extraction.errors import DocumentTooLarge, EncryptedDocument, UnreadableDocument
 
@@ -35,6 +36,13 @@ def check_zip(data: bytes) -> None:
         UnreadableDocument: the ZIP directory cannot be read.
         DocumentTooLarge: too many parts, too many bytes unpacked, or an absurd ratio.
     """
+    directory = zip_directory_size(data)
+    if directory is not None and directory > MAX_ZIP_DIRECTORY_BYTES:
+        raise DocumentTooLarge(
+            f"The Word (DOCX) file's list of parts takes {directory / 2**20:,.1f} MB, more than "
+            f"the {MAX_ZIP_DIRECTORY_BYTES / 2**20:,.0f} MB allowed (a Word file's takes a few "
+            "kilobytes); it may be a zip bomb."
+        )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()

@@ -212,6 +212,48 @@ def bomb_docx_by_declared_size() -> bytes:
     return bytes(data)
 
 
+def docx_with_a_vast_directory(*, zip64: bool = False) -> bytes:
+    """A ZIP of one empty word/document.xml whose directory lists it, then 50,000 nameless
+    entries pointing at the same bytes: 2.3 MB of directory that a reader has to walk."""
+    name = b"word/document.xml"
+    local = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, 0, 0, 0, len(name), 0)
+    local += name
+
+    def entry(entry_name: bytes) -> bytes:
+        fixed = struct.pack(
+            "<4s6H3L5H2L",
+            b"PK\x01\x02",
+            20,
+            20,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            len(entry_name),
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        )
+        return fixed + entry_name
+
+    count = 50_001
+    directory = entry(name) + entry(b"") * (count - 1)
+    start, size = len(local), len(directory)
+    if not zip64:
+        end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, size, start, 0)
+        return local + directory + end
+    record = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, size, start)
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, start + size, 1)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    return local + directory + record + locator + end
+
+
 def encrypted_docx() -> bytes:
     """What Word writes for a password-protected .docx: an OLE file with an EncryptedPackage."""
     header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from playparse.extraction import DocumentFormat, extract
+from playparse.extraction.detect import detect_format, zip_directory_size
 from playparse.extraction.errors import DocumentTooLarge, EncryptedDocument, UnreadableDocument
 from tests.extraction.builders import (
     bomb_docx_by_declared_size,
     bomb_docx_by_ratio,
+    docx_with_a_vast_directory,
     encrypted_docx,
     play_docx,
     zip_with,
@@ -54,6 +56,24 @@ async def test_a_declared_size_over_the_limit_is_refused() -> None:
     with pytest.raises(DocumentTooLarge) as caught:
         await extract(bomb_docx_by_declared_size())
     assert "3,073 MB" in caught.value.message
+
+
+@pytest.mark.parametrize("zip64", [False, True], ids=["zip", "zip64"])
+async def test_a_vast_zip_directory_is_refused_without_being_read(zip64: bool) -> None:
+    data = docx_with_a_vast_directory(zip64=zip64)
+    assert zip_directory_size(data) == 46 + 17 + 50_000 * 46
+    # Taken for a Word file on its name alone (reading it cost the API seconds), then refused.
+    assert detect_format(data) is DocumentFormat.DOCX
+    with pytest.raises(DocumentTooLarge) as caught:
+        await extract(data)
+    assert "list of parts takes 2.2 MB" in caught.value.message
+
+
+def test_a_word_files_directory_is_read_as_zipfile_reads_it() -> None:
+    assert (
+        zip_directory_size(play_docx()) == len(play_docx()) - play_docx().find(b"PK\x01\x02") - 22
+    )
+    assert zip_directory_size(b"PK\x03\x04 no end record") is None
 
 
 async def test_a_password_protected_word_file_is_refused_as_such() -> None:
