@@ -35,6 +35,7 @@ class PlanningProcesses:
 
     def __init__(self, processes: int) -> None:
         self._processes = processes
+        self._closed = False
         self._pool = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
@@ -64,21 +65,30 @@ class PlanningProcesses:
                 self._pool, plan_play, text, chunk_size
             )
         except BrokenProcessPool as error:
-            self._restart()
+            if not self._closed:
+                self._restart()
             # Retryable: the next attempt plans in a new process.
             raise RuntimeError("a planning process ended before it answered") from error
         except asyncio.CancelledError:
-            self._restart()
+            if not self._closed:
+                self._restart()
             raise
 
     def _restart(self) -> None:
         """End the pool's processes, whatever they are doing, and start new ones."""
+        self._end()
+        self._pool = self._start()
+
+    def _end(self) -> None:
         # ProcessPoolExecutor has no public way to stop a running task before Python 3.14.
-        children = list(getattr(self._pool, "_processes", {}).values())
+        children = list((getattr(self._pool, "_processes", None) or {}).values())
         self._pool.shutdown(wait=False, cancel_futures=True)
         for child in children:
             child.terminate()
-        self._pool = self._start()
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop now: a plan still running is abandoned (its activity is retried elsewhere),
+        so a stopping worker does not wait the minutes a huge play may take."""
+        self._closed = True
+        self._end()
+        self._pool.shutdown(wait=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -62,3 +63,22 @@ async def test_an_abandoned_plan_ends_its_process_and_the_next_plan_runs_at_once
     assert all(ended(pid) for pid in children)
     small = EXAMPLE.read_text(encoding="utf-8")
     assert await planner.plan(small, 2500) == plan_play(small, 2500)
+
+
+async def test_closing_abandons_a_running_plan() -> None:
+    planner = PlanningProcesses(1)
+    await planner.warm()
+    children = list(planner._pool._processes)
+    planning = asyncio.ensure_future(planner.plan(EXAMPLE.read_text(encoding="utf-8") * 100, 2500))
+    await asyncio.sleep(0.5)
+    started = time.monotonic()
+    await asyncio.to_thread(planner.close)
+    # The plan needs about a minute; closing waited for it before.
+    assert time.monotonic() - started < 10
+    for _ in range(50):
+        if all(ended(pid) for pid in children):
+            break
+        await asyncio.sleep(0.1)
+    assert all(ended(pid) for pid in children)
+    with pytest.raises((RuntimeError, asyncio.CancelledError)):
+        await planning
