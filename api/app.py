@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from api.hosts import AllowedHostsMiddleware
 from api.limits import UploadLimitMiddleware
 from api.openapi import install_problem_openapi
 from api.problems import install_problem_handlers
@@ -68,6 +69,8 @@ def create_app(
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.state.metrics = ops.Metrics()
     app.add_middleware(ops.MetricsMiddleware, metrics=app.state.metrics)
+    # Added last, so it runs first: nothing else sees a request for another host.
+    app.add_middleware(AllowedHostsMiddleware, allowed=settings.allowed_host_names)
     # Before the jobs router, whose /api/jobs/{job_id} would otherwise take "stats".
     app.include_router(ops.router)
     # The web page, with its live jobs list (/api/jobs/stream) and the result downloads.

@@ -5,7 +5,8 @@ application/json, and knows nothing of api.problems, which answers every error (
 with a problem body under application/problem+json. The routes declare the errors they raise
 with `responses=` (a status and a description naming the problem types); `install_problem_openapi`
 gives every error response of the document the problem schema, replaces FastAPI's 422 and adds
-the errors that the app's wiring answers for any operation of a kind (api.web, api.limits).
+the errors that the app's wiring answers for any operation of a kind (api.hosts, api.web,
+api.limits).
 It also gives a saved play's playbook its schema, which the route's model leaves open.
 """
 
@@ -97,6 +98,8 @@ VALIDATION_FAILED = {"description": "A parameter or the body is invalid (validat
 CROSS_SITE = {"description": "Sent by a browser from another site's page (cross-site-request)"}
 TOO_LARGE = {"description": "The body is larger than the upload limit (too-large)"}
 UNEXPECTED = {"description": "An unexpected error (internal-error)"}
+# api.hosts answers a request for another host name before any route sees it.
+UNTRUSTED_HOST = "a Host this API does not answer to (untrusted-host)"
 
 FASTAPI_422_SCHEMA = {"$ref": SCHEMAS + "HTTPValidationError"}
 # Schema keywords that only describe; a parameter whose schema has no others takes any text.
@@ -132,6 +135,14 @@ def describe_problems(document: dict[str, Any]) -> None:
             if method.upper() in LIMITED_METHODS:
                 responses.setdefault("413", dict(TOO_LARGE))
             responses.setdefault("500", dict(UNEXPECTED))
+            if "400" in responses:
+                described = responses["400"]["description"]
+                responses["400"] = {
+                    **responses["400"],
+                    "description": f"{described}, or {UNTRUSTED_HOST}",
+                }
+            else:
+                responses["400"] = {"description": UNTRUSTED_HOST[0].upper() + UNTRUSTED_HOST[1:]}
             for status, response in responses.items():
                 if status[0] in "45" and "content" not in response:
                     name = "ValidationProblem" if status == "422" else "Problem"

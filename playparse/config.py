@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # API.
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
+    # Host names the API answers to, comma-separated ("*": any); see api/hosts.py.
+    allowed_hosts: str = "localhost,127.0.0.1,::1"
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
 
     # Parsing.
@@ -113,6 +115,14 @@ class Settings(BaseSettings):
     def llm_task_queue(self, provider: str) -> str:
         """The task queue of one LLM provider's chunk activities (rate-limited per provider)."""
         return f"{self.task_queue}-{provider}"
+
+    @property
+    def allowed_host_names(self) -> frozenset[str]:
+        """`allowed_hosts` as names, with the address the API is served on when it is one."""
+        names = {name.strip().lower() for name in self.allowed_hosts.split(",") if name.strip()}
+        if self.api_host not in ("0.0.0.0", "::", ""):
+            names.add(self.api_host.lower())
+        return frozenset(names)
 
     @property
     def resolved_database_url(self) -> str:

@@ -21,11 +21,12 @@ UNKNOWN_JOB = "job_0123456789abcdef"
 ELSEWHERE = {"Origin": "https://elsewhere.example"}
 
 # What each operation can answer, read from its route, api.problems and the app's wiring
-# (403 from same_origin_writes, 413 from the upload limit, 500 from the catch-all handler).
+# (400 from api.hosts, 403 from same_origin_writes, 413 from the upload limit, 500 from the
+# catch-all handler).
 DECLARED = {
     ("get", "/api/jobs"): {"200", "400", "422", "500"},
     ("post", "/api/jobs"): {"202", "400", "403", "413", "415", "422", "500", "503"},
-    ("get", "/api/jobs/{job_id}"): {"200", "404", "500"},
+    ("get", "/api/jobs/{job_id}"): {"200", "400", "404", "500"},
     ("patch", "/api/jobs/{job_id}"): {
         "202",
         "400",
@@ -37,15 +38,25 @@ DECLARED = {
         "500",
         "503",
     },
-    ("get", "/api/jobs/{job_id}/events"): {"200", "404", "422", "500"},
-    ("get", "/api/jobs/{job_id}/result"): {"200", "404", "409", "422", "500"},
-    ("get", "/api/jobs/{job_id}/result.md"): {"200", "404", "409", "422", "500"},
+    ("get", "/api/jobs/{job_id}/events"): {"200", "400", "404", "422", "500"},
+    ("get", "/api/jobs/{job_id}/result"): {"200", "400", "404", "409", "422", "500"},
+    ("get", "/api/jobs/{job_id}/result.md"): {"200", "400", "404", "409", "422", "500"},
     ("get", "/api/jobs/{job_id}/stream"): {"200", "204", "400", "404", "422", "500"},
-    ("post", "/api/jobs/{job_id}/pause"): {"202", "403", "404", "409", "413", "422", "500", "503"},
-    ("post", "/api/jobs/{job_id}/cancel"): {"202", "403", "404", "409", "413", "500", "503"},
-    ("post", "/api/jobs/{job_id}/retry"): {"202", "403", "404", "409", "413", "500", "503"},
-    ("get", "/api/plays/{play_id}"): {"200", "404", "500"},
-    ("get", "/api/health"): {"200", "500", "503"},
+    ("post", "/api/jobs/{job_id}/pause"): {
+        "202",
+        "400",
+        "403",
+        "404",
+        "409",
+        "413",
+        "422",
+        "500",
+        "503",
+    },
+    ("post", "/api/jobs/{job_id}/cancel"): {"202", "400", "403", "404", "409", "413", "500", "503"},
+    ("post", "/api/jobs/{job_id}/retry"): {"202", "400", "403", "404", "409", "413", "500", "503"},
+    ("get", "/api/plays/{play_id}"): {"200", "400", "404", "500"},
+    ("get", "/api/health"): {"200", "400", "500", "503"},
 }
 
 
