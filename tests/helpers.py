@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import secrets
 from pathlib import Path
 
@@ -16,6 +17,15 @@ from playparse.extraction import detect_format
 from workflows.parse_play import ParsePlayInput, ParsePlayWorkflow
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "emilia-galotti.txt"
+
+
+def shared_plays() -> Path:
+    """The annotated plays: ../shared/plays beside the checkout, or PLAYPARSE_SHARED_PLAYS
+    (which .ci/run sets for a clone made elsewhere)."""
+    configured = os.environ.get("PLAYPARSE_SHARED_PLAYS")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[1].parent / "shared" / "plays"
 
 
 async def create_job(

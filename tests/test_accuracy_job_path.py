@@ -21,8 +21,9 @@ from playparse.evaluate import TARGETS, Scores, evaluate
 from tests.api.test_jobs_api import submit, wait_until_final
 from tests.conftest import Api
 from tests.extraction.books import book_docx, book_pdf, fonts_available
+from tests.helpers import shared_plays
 
-PLAYS = Path(__file__).resolve().parents[1].parent / "shared" / "plays"
+PLAYS = shared_plays()
 FORMATS = ("txt", "pdf", "docx")
 # A typeset play may score this much below the same play as text on any figure.
 TOLERANCE = 0.01

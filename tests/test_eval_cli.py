@@ -19,8 +19,9 @@ from playparse.cli import app
 from playparse.evaluate import TARGETS
 from tests.api.test_jobs_api import submit, wait_until_final
 from tests.conftest import Api
+from tests.helpers import shared_plays
 
-PLAYS = Path(__file__).resolve().parents[1].parent / "shared" / "plays"
+PLAYS = shared_plays()
 PLAYPARSE = Path(sys.executable).parent / "playparse"
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

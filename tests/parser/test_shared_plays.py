@@ -16,8 +16,9 @@ from playparse.evaluate import TARGETS, evaluate
 from playparse.extraction.docx import docx_to_text
 from playparse.extraction.normalise import normalise_text
 from tests.extraction.books import book_docx
+from tests.helpers import shared_plays
 
-PLAYS = Path(__file__).resolve().parents[2].parent / "shared" / "plays"
+PLAYS = shared_plays()
 CHUNK_SIZES = (200, 700, 2500, 20_000)
 # Texts without blank lines and Word documents are checked at the extremes only (quicker).
 EXTREME_CHUNK_SIZES = (200, 20_000)
