@@ -73,7 +73,7 @@ class _Characters:
         all known characters ("HAMLET AND HORATIO", as a model may send it), one otherwise,
         none for a label with no letters at all."""
         if label not in self._used and label_key(label) not in self._ids:
-            parts = split_joint(label, set(self._ids))
+            parts = split_joint(label, self._ids.keys())
             if len(parts) > 1:
                 return [i for part in parts if (i := self.id_for(part)) is not None]
         found = self.id_for(label)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Literal
 
@@ -180,14 +181,18 @@ def is_name_like(name: str) -> bool:
     )
 
 
+def _joint_parts(name: str) -> list[str]:
+    return [p for p in _JOINT.split(name) if p]
+
+
 def looks_joint(name: str) -> bool:
     """Whether a label has the shape of several speakers ("A and B", "A, B"), known or not."""
-    return len([p for p in _JOINT.split(name) if p]) > 1
+    return len(_joint_parts(name)) > 1
 
 
-def split_joint(name: str, known: set[str]) -> list[str]:
+def split_joint(name: str, known: AbstractSet[str]) -> list[str]:
     """Split "A and B" into its speakers when each part is itself a known label."""
-    parts = [p for p in _JOINT.split(name) if p]
+    parts = _joint_parts(name)
     if len(parts) > 1 and all(label_key(p) in known for p in parts):
         return parts
     return [name]

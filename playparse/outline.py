@@ -159,13 +159,14 @@ def build_characters(labels: list[str], cast: list[CastEntry]) -> list[Character
         forms = by_key.setdefault(label_key(label), [])
         if label not in forms:
             forms.append(label)
-    by_key = _join_longer_labels(by_key, cast)
+    links = {key: _cast_entry(key, cast) for key in by_key}
+    by_key = _join_longer_labels(by_key, links)
     # Cast entry -> the character it is linked to (its index in `characters`).
     linked: dict[int, int] = {}
     characters: list[CharacterRef] = []
     used: set[str] = set()
     for key, forms in by_key.items():
-        found = _cast_entry(key, cast)
+        found = links[key]
         match = found.entry if found else None
         if found and match in linked:
             if not found.by_description:
@@ -195,12 +196,12 @@ def build_characters(labels: list[str], cast: list[CastEntry]) -> list[Character
 
 
 def _join_longer_labels(
-    by_key: dict[str, list[str]], cast: list[CastEntry]
+    by_key: dict[str, list[str]], links: dict[str, _Link | None]
 ) -> dict[str, list[str]]:
     """`by_key` with each label that has exactly one longer form ("moritz" and "moritz
     stiefel") holding the forms of both, under whichever of the two spoke first, unless the
-    two link to different cast entries ("PRINZ" to "Prinz Carl", "PRINZ VON GUASTALLA" to
-    "Hettore Gonzaga, Prinz von Guastalla")."""
+    two link (`links`, by key) to different cast entries ("PRINZ" to "Prinz Carl", "PRINZ VON
+    GUASTALLA" to "Hettore Gonzaga, Prinz von Guastalla")."""
     longer: dict[str, list[str]] = {key: [] for key in by_key}
     for key in (key for key in by_key if not looks_joint(key)):
         words = key.split()
@@ -213,8 +214,8 @@ def _join_longer_labels(
     for short, extended in longer.items():
         if len(extended) != 1 or extended[0] in partner:
             continue
-        links = (_cast_entry(short, cast), _cast_entry(extended[0], cast))
-        if len({link.entry for link in links if link}) < 2:
+        pair = (links[short], links[extended[0]])
+        if len({link.entry for link in pair if link}) < 2:
             partner[short], partner[extended[0]] = extended[0], short
     joined: dict[str, list[str]] = {}
     for key, forms in by_key.items():
